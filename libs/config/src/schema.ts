@@ -1,0 +1,112 @@
+import { z } from 'zod';
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port", e.g. "127.0.0.1:4566"');
+const url = z.url({ protocol: /^https?$/ });
+
+const issuer = z.strictObject({
+  issuer: url,
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  jwksUri: url.optional(),
+  algorithms: z.array(z.string()).optional(),
+  groupsClaim: z.string().default('groups'),
+});
+
+const serviceEndpoint = z.strictObject({
+  /** Where the service listens when run alone. */
+  listen: hostPort,
+  /** Where other services reach it. @default listen */
+  address: hostPort.optional(),
+});
+
+const serviceNames = ['policy', 'approval', 'credential-vending', 'masking', 'recorder'] as const;
+
+export const configSchema = z.strictObject({
+  dataDir: z.string().default('.airlock'),
+  edge: z
+    .strictObject({
+      listen: hostPort.default('127.0.0.1:4566'),
+      /** Names this edge in events; unique per process. @default hostname-pid */
+      id: z.string().optional(),
+      /** Largest clock difference accepted in a SigV4 signature. */
+      clockSkewSeconds: z.number().int().min(60).max(3600).default(900),
+      /** Longest Airlock session a token can buy. */
+      maxSessionSeconds: z.number().int().min(900).max(43_200).default(3600),
+      /** Regions the edge may forward to. */
+      allowedRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)).default([]),
+      /** How long a request waits for the policy, approval and credential services. */
+      dependencyTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+    })
+    .prefault({}),
+  identity: z
+    .strictObject({
+      issuers: z.array(issuer).default([]),
+      /** Environment variable holding the session signing keys ("kid:base64,…"). */
+      sessionKeysEnv: z.string().default('AIRLOCK_SESSION_KEYS'),
+    })
+    .prefault({}),
+  upstream: z
+    .strictObject({
+      /** Send every AWS call here instead of the real AWS endpoint (emulators, tests). */
+      endpoint: url.optional(),
+      partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws'),
+    })
+    .prefault({}),
+  policy: z.strictObject({ files: z.array(z.string()).default([]) }).prefault({}),
+  credentials: z
+    .strictObject({
+      /** Region of the STS endpoint credential-vending calls. */
+      region: z.string().default('us-east-1'),
+      /** Requested lifetime of vended credentials; STS's minimum is 900. */
+      durationSeconds: z.number().int().min(900).max(43_200).default(900),
+    })
+    .prefault({}),
+  recorder: z
+    .strictObject({
+      /** Key prefix of recordings in the blob store. */
+      prefix: z.string().default('sessions/'),
+      batchSize: z.number().int().min(1).max(1000).default(100),
+    })
+    .prefault({}),
+  drivers: z
+    .strictObject({
+      bus: z
+        .discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('embedded') }),
+          z.strictObject({ kind: z.literal('nats'), servers: z.array(z.string()).min(1) }),
+        ])
+        .default({ kind: 'embedded' }),
+      state: z
+        .discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('embedded') }),
+          z.strictObject({ kind: z.literal('redis'), url: z.string().regex(/^rediss?:\/\//, 'expected redis://…') }),
+        ])
+        .default({ kind: 'embedded' }),
+      blob: z
+        .discriminatedUnion('kind', [
+          z.strictObject({ kind: z.literal('file') }),
+          z.strictObject({
+            kind: z.literal('s3'),
+            bucket: z.string().min(3),
+            region: z.string().default('us-east-1'),
+            endpoint: url.optional(),
+            forcePathStyle: z.boolean().default(false),
+          }),
+        ])
+        .default({ kind: 'file' }),
+    })
+    .prefault({}),
+  services: z
+    .strictObject(Object.fromEntries(serviceNames.map((name) => [name, serviceEndpoint.optional()])) as {
+      [K in (typeof serviceNames)[number]]: z.ZodOptional<typeof serviceEndpoint>;
+    })
+    .prefault({}),
+  logging: z
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+});
+
+export type AirlockConfig = Readonly<z.infer<typeof configSchema>>;
+export type ServiceName = (typeof serviceNames)[number];
+export const serviceNamesInOrder: readonly ServiceName[] = serviceNames;
