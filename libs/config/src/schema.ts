@@ -27,6 +27,8 @@ export const configSchema = z.strictObject({
   edge: z
     .strictObject({
       listen: hostPort.default('127.0.0.1:4566'),
+      /** Host names (host or host:port) clients use to reach this edge; others are refused. @default the listen address, localhost and 127.0.0.1 on its port */
+      hosts: z.array(z.string().min(1)).default([]),
       /** Names this edge in events; unique per process. @default hostname-pid */
       id: z.string().optional(),
       /** Largest clock difference accepted in a SigV4 signature. */

@@ -104,7 +104,9 @@ function bidiHandler(handler: AnyHandler) {
     const context = contextOf(call);
     void (async () => {
       try {
-        for await (const response of handler(call, context) as AsyncIterable<unknown>) {
+        // A plain `for await` over the call would destroy the stream once input ends, before the answer is written.
+        const requests = call.iterator({ destroyOnReturn: false });
+        for await (const response of handler(requests, context) as AsyncIterable<unknown>) {
           if (!call.write(response)) await once(call, 'drain');
         }
         call.end();

@@ -1,0 +1,63 @@
+import { hostname } from 'node:os';
+import type { AirlockConfig } from '@airlock/config';
+import type {
+  ApprovalServiceService,
+  CredentialVendingServiceService,
+  MaskingServiceService,
+  PolicyServiceService,
+} from '@airlock/contracts';
+import { createSessionEventSink, startEdgeProxy, type RunningEdge } from '@airlock/edge-proxy';
+import { createSessionAuthority, createTokenVerifier, parseSessionKeyRing } from '@airlock/identity';
+import type { Logger } from '@airlock/logging';
+import type { ServiceClient } from '@airlock/transport';
+import type { DriverSet } from './driver-set.js';
+import { readSessionKeys } from './session-keys.js';
+
+export interface EdgeClients {
+  policy: ServiceClient<typeof PolicyServiceService>;
+  approval: ServiceClient<typeof ApprovalServiceService>;
+  credentials: ServiceClient<typeof CredentialVendingServiceService>;
+  masking: ServiceClient<typeof MaskingServiceService>;
+}
+
+export async function startEdge(
+  config: AirlockConfig,
+  clients: EdgeClients,
+  drivers: DriverSet,
+  logger: Logger,
+  options: { embedded: boolean; env?: NodeJS.ProcessEnv },
+): Promise<RunningEdge> {
+  const edgeId = config.edge.id ?? `${hostname()}-${process.pid}`;
+  const keys = await readSessionKeys(config.identity.sessionKeysEnv, options.env ?? process.env, options.embedded ? config.dataDir : undefined);
+  if (config.identity.issuers.length === 0) {
+    logger.warn('no identity issuers are configured: every AssumeRoleWithWebIdentity will be refused (see README, identity.issuers)');
+  }
+  return startEdgeProxy({
+    settings: {
+      listen: config.edge.listen,
+      hosts: config.edge.hosts,
+      edgeId,
+      clockSkewSeconds: config.edge.clockSkewSeconds,
+      maxSessionSeconds: config.edge.maxSessionSeconds,
+      partition: config.upstream.partition,
+      allowedRegions: config.edge.allowedRegions,
+      upstreamEndpoint: config.upstream.endpoint,
+      dependencyTimeoutMs: config.edge.dependencyTimeoutMs,
+    },
+    logger,
+    tokens: createTokenVerifier(
+      config.identity.issuers.map((issuer) => ({
+        issuer: issuer.issuer,
+        audience: Array.isArray(issuer.audience) ? [...issuer.audience] : issuer.audience,
+        groupsClaim: issuer.groupsClaim,
+        ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
+        ...(issuer.algorithms ? { algorithms: [...issuer.algorithms] } : {}),
+      })),
+    ),
+    sessions: createSessionAuthority(parseSessionKeyRing(keys)),
+    ...clients,
+    events: createSessionEventSink(await drivers.bus(), edgeId, logger),
+    state: await drivers.state(),
+    now: () => new Date(),
+  });
+}

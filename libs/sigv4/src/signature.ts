@@ -1,0 +1,28 @@
+import { createHash, createHmac } from 'node:crypto';
+import { ALGORITHM } from './constants.js';
+
+export interface CredentialScope {
+  date: string;
+  region: string;
+  service: string;
+}
+
+/**
+ * The signature over a canonical request (AWS SigV4 docs, "Create a string to sign" and "Calculate the signature").
+ * smithy's signer only computes this asynchronously; verification stays synchronous, so that a caller cannot forget to
+ * await it and let an unverified request through. Both paths are pinned to the same results by the tests (real SDK
+ * signatures and the published AWS test suite vectors).
+ */
+export function computeSignature(secretAccessKey: string, scope: CredentialScope, amzDate: string, canonicalRequest: string): Buffer {
+  const credentialScope = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
+  const stringToSign = `${ALGORITHM}\n${amzDate}\n${credentialScope}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`;
+  let key = hmac(`AWS4${secretAccessKey}`, scope.date);
+  key = hmac(key, scope.region);
+  key = hmac(key, scope.service);
+  key = hmac(key, 'aws4_request');
+  return hmac(key, stringToSign);
+}
+
+function hmac(key: string | Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
+}

@@ -1,0 +1,2 @@
+export { createApprovalService, defaultListLimit, type ApprovalServiceOptions } from './service.js';
+export { defaultGrantWindowSeconds, defaultPendingTtlSeconds } from './requirement.js';

@@ -1,0 +1,229 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import type { VendRequest } from '@airlock/contracts';
+import { AirlockError } from '@airlock/errors';
+import { createLogger } from '@airlock/logging';
+import { bindInProcess } from '@airlock/transport';
+import { createCredentialVendingService } from './service.js';
+import type { AssumeRoleInput, AssumedCredentials, Sts } from './sts.js';
+
+const roleArn = 'arn:aws:iam::123456789012:role/agents/reader';
+const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET';
+
+function request(overrides: Partial<VendRequest> = {}): VendRequest {
+  return {
+    principal: { subject: 'alice@example.com', issuer: 'https://idp.example', groups: ['dev'], sessionId: 'a1b2c3', name: 'Alice' },
+    roleArn,
+    sessionPolicy: '',
+    maxDurationSeconds: 0,
+    approvalId: '',
+    region: 'us-east-1',
+    ...overrides,
+  };
+}
+
+/** An STS that records inputs and answers from a script. */
+function scriptedSts(answer: (input: AssumeRoleInput, call: number) => Promise<AssumedCredentials>) {
+  const inputs: AssumeRoleInput[] = [];
+  const sts: Sts = {
+    assumeRole: (input) => {
+      inputs.push(input);
+      return answer(input, inputs.length);
+    },
+  };
+  return { sts, inputs };
+}
+
+const credentialsAt = (call: number, expirationMs: number): AssumedCredentials => ({
+  accessKeyId: `ASIA${call}`,
+  secretAccessKey: secret,
+  sessionToken: `token-${call}`,
+  expirationMs,
+});
+
+function sdkError(name: string, status: number | undefined, fault: 'client' | 'server' = 'client') {
+  return Object.assign(new Error(`${name} from STS`), { name, $fault: fault, $metadata: status === undefined ? {} : { httpStatusCode: status } });
+}
+
+async function serviceWith(sts: Sts, options: { now?: () => number; durationSeconds?: number; destination?: PassThrough } = {}) {
+  const logger = createLogger({ service: 'credential-vending', level: options.destination ? 'debug' : 'silent', ...(options.destination ? { destination: options.destination } : {}) });
+  const runtime = await createCredentialVendingService({
+    region: 'us-east-1',
+    durationSeconds: options.durationSeconds ?? 3600,
+    logger,
+    sts,
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return { runtime, client: bindInProcess(runtime.definition, runtime.implementation) };
+}
+
+describe('Vend request to STS', () => {
+  it('names the session after the caller and tags it', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts);
+    await client.vend(request({ approvalId: 'apr-42', sessionPolicy: '{"Version":"2012-10-17","Statement":[]}' }));
+    expect(inputs[0]).toEqual({
+      roleArn,
+      roleSessionName: 'airlock-alice@example.com',
+      sourceIdentity: 'alice@example.com',
+      durationSeconds: 3600,
+      policy: '{"Version":"2012-10-17","Statement":[]}',
+      tags: [
+        { key: 'airlock-subject', value: 'alice@example.com' },
+        { key: 'airlock-session', value: 'a1b2c3' },
+        { key: 'airlock-approval', value: 'apr-42' },
+      ],
+    });
+  });
+
+  it('leaves out an empty session policy and approval', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts);
+    await client.vend(request());
+    expect(inputs[0]).not.toHaveProperty('policy');
+    expect(inputs[0]?.tags.map((tag) => tag.key)).toEqual(['airlock-subject', 'airlock-session']);
+  });
+
+  it.each([
+    [0, 3600],
+    [60, 900],
+    [1800, 1800],
+    [99_999, 3600],
+  ])('clamps a requested lifetime of %i seconds to %i', async (requested, expected) => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts, { durationSeconds: 3600 });
+    await client.vend(request({ maxDurationSeconds: requested }));
+    expect(inputs[0]?.durationSeconds).toBe(expected);
+  });
+
+  it('refuses a request without a principal or with something that is not a role ARN', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, 0));
+    const { client } = await serviceWith(sts);
+    await expect(client.vend(request({ principal: undefined }))).rejects.toMatchObject({ code: 'InvalidRequest' });
+    await expect(client.vend(request({ roleArn: 'arn:aws:iam::123456789012:user/bob' }))).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(inputs).toHaveLength(0);
+  });
+
+  it('refuses a configured lifetime STS would not grant', async () => {
+    const logger = createLogger({ service: 'credential-vending', level: 'silent' });
+    await expect(createCredentialVendingService({ region: 'us-east-1', durationSeconds: 600, logger })).rejects.toMatchObject({
+      code: 'InvalidConfiguration',
+    });
+  });
+});
+
+describe('Vend cache', () => {
+  it('reuses credentials until five minutes before they expire', async () => {
+    let now = 1_000_000;
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, now + 900_000));
+    const { client } = await serviceWith(sts, { now: () => now, durationSeconds: 900 });
+    const first = await client.vend(request());
+    now += 599_000;
+    expect(await client.vend(request())).toEqual(first);
+    now += 1_000;
+    const refreshed = await client.vend(request());
+    expect(refreshed.credentials?.accessKeyId).toBe('ASIA2');
+    expect(inputs).toHaveLength(2);
+  });
+
+  it('does not share credentials across sessions, policies, approvals or lifetimes', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts);
+    const base = request();
+    await client.vend(base);
+    await client.vend({ ...base, principal: { ...base.principal!, sessionId: 'other' } });
+    await client.vend({ ...base, sessionPolicy: '{}' });
+    await client.vend({ ...base, approvalId: 'apr-1' });
+    await client.vend({ ...base, maxDurationSeconds: 900 });
+    await client.vend({ ...base, principal: { ...base.principal!, issuer: 'https://other.example' } });
+    await client.vend({ ...base, region: 'eu-west-1' });
+    expect(inputs).toHaveLength(7);
+  });
+
+  it('lets a caller give up without cancelling the AssumeRole others wait for', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const { sts, inputs } = scriptedSts(async (_input, call) => {
+      await gate;
+      return credentialsAt(call, Date.now() + 3_600_000);
+    });
+    const { client } = await serviceWith(sts);
+    const impatient = new AbortController();
+    const first = client.vend(request(), { signal: impatient.signal });
+    const second = client.vend(request());
+    impatient.abort(new Error('caller went away'));
+    await expect(first).rejects.toThrow();
+    release();
+    expect((await second).credentials?.accessKeyId).toBe('ASIA1');
+    expect(inputs).toHaveLength(1);
+  });
+
+  it('does not cache a failure', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => {
+      if (call === 1) throw sdkError('Throttling', 400);
+      return credentialsAt(call, Date.now() + 3_600_000);
+    });
+    const { client } = await serviceWith(sts);
+    await expect(client.vend(request())).rejects.toMatchObject({ code: 'Throttled' });
+    expect((await client.vend(request())).credentials?.accessKeyId).toBe('ASIA2');
+    expect(inputs).toHaveLength(2);
+  });
+});
+
+describe('Vend errors', () => {
+  it.each([
+    ['Throttling', 400, 'client', 'Throttled'],
+    ['ThrottlingException', 400, 'client', 'Throttled'],
+    ['AccessDenied', 403, 'client', 'AccessDenied'],
+    ['MalformedPolicyDocument', 400, 'client', 'InvalidRequest'],
+    ['PackedPolicyTooLarge', 400, 'client', 'InvalidRequest'],
+    ['InvalidClientTokenId', 403, 'client', 'DependencyUnavailable'],
+    ['ServiceUnavailable', 503, 'server', 'DependencyUnavailable'],
+    ['InternalFailure', 500, 'server', 'DependencyUnavailable'],
+  ] as const)('maps STS %s (%i) to %s', async (name, status, fault, code) => {
+    const { sts } = scriptedSts(async () => {
+      throw sdkError(name, status, fault);
+    });
+    const { client } = await serviceWith(sts);
+    const error = await client.vend(request()).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(AirlockError);
+    expect(error).toMatchObject({ code });
+  });
+
+  it('names the role when STS refuses it', async () => {
+    const { sts } = scriptedSts(async () => {
+      throw sdkError('AccessDenied', 403);
+    });
+    const { client } = await serviceWith(sts);
+    await expect(client.vend(request())).rejects.toThrow(`STS refused to let Airlock assume role ${roleArn}`);
+  });
+
+  it('says STS is unreachable when the connection fails', async () => {
+    const { sts } = scriptedSts(async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', $metadata: {} });
+    });
+    const { client } = await serviceWith(sts);
+    const error = (await client.vend(request()).catch((caught: unknown) => caught)) as AirlockError;
+    expect(error).toMatchObject({ code: 'DependencyUnavailable' });
+    expect(error.message).toContain('STS is unreachable');
+    expect(error.retryable).toBe(true);
+  });
+
+  it('never logs vended credentials', async () => {
+    const destination = new PassThrough();
+    const chunks: Buffer[] = [];
+    destination.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const { sts } = scriptedSts(async (_input, call) => {
+      if (call === 2) throw Object.assign(sdkError('AccessDenied', 403), { leaked: secret });
+      return credentialsAt(call, Date.now() + 3_600_000);
+    });
+    const { client } = await serviceWith(sts, { destination });
+    await client.vend(request());
+    await client.vend(request({ approvalId: 'apr-2' })).catch(() => undefined);
+    const log = Buffer.concat(chunks).toString();
+    expect(log).toContain('credentials vended');
+    expect(log).toContain('vending credentials failed');
+    expect(log).not.toContain(secret);
+    expect(log).not.toContain('token-1');
+  });
+});

@@ -1,0 +1,71 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
+import type { EdgeDependencies } from './dependencies.js';
+import { createUpstreamDispatcher } from './forward.js';
+import { createHostCheck } from './hosts.js';
+import { handleRequest, type PipelineContext } from './pipeline.js';
+import { createRevocationCheck } from './revocations.js';
+
+export interface RunningEdge {
+  readonly port: number;
+  readonly url: string;
+  /** Stops accepting connections, lets in-flight calls finish for `graceMs`, then cuts the rest. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Starts the AWS-compatible HTTP endpoint. */
+export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdge> {
+  const [listenHost, listenPort] = splitHostPort(deps.settings.listen);
+  const dispatcher: Dispatcher = createUpstreamDispatcher();
+  const inFlight = new Set<Promise<void>>();
+  let context: PipelineContext | undefined;
+  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (request, response) => {
+    if (!context) {
+      response.destroy();
+      return;
+    }
+    const handled = handleRequest(request, response, context).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'request handler failed');
+      response.destroy();
+    });
+    inFlight.add(handled);
+    void handled.finally(() => inFlight.delete(handled));
+  });
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listenPort, listenHost, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  context = {
+    deps,
+    dispatcher,
+    assertHost: createHostCheck(deps.settings.hosts, listenHost, port),
+    assertNotRevoked: createRevocationCheck(deps.state),
+  };
+  deps.logger.info({ listen: `${listenHost}:${port}`, edgeId: deps.settings.edgeId }, 'edge listening');
+  return {
+    port,
+    url: `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    async close(graceMs = 10_000) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const drained = Promise.allSettled([...inFlight]);
+      const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
+      if ((await Promise.race([drained, timedOut])) === 'timeout') server.closeAllConnections();
+      await closed;
+      await dispatcher.close();
+    },
+  };
+}
+
+function splitHostPort(listen: string): [string, number] {
+  const colon = listen.lastIndexOf(':');
+  return [listen.slice(0, colon).replace(/^\[|\]$/g, ''), Number(listen.slice(colon + 1))];
+}

@@ -1,0 +1,365 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline, Transform, type Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import {
+  classify,
+  formBodyParameters,
+  jsonBodyParameters,
+  mintsCredentials,
+  renderError,
+  resolveUpstream,
+  serviceInfo,
+  type CallDescription,
+  type Protocol,
+  type ServiceInfo,
+} from '@airlock/aws-protocol';
+import { ApprovalStatus, Decision, type AwsCall, type CallRecorded, type DecideResponse, type MaskedValue, type Principal } from '@airlock/contracts';
+import { AirlockError, toAirlockError } from '@airlock/errors';
+import { parseAuthorization, verifySignature, type IncomingRequestHead, type ParsedAuthorization } from '@airlock/sigv4';
+import { sendAnswer } from './answer.js';
+import type { EdgeDependencies } from './dependencies.js';
+import { forward } from './forward.js';
+import { decodePath, firstHeader, readBounded, sendText, splitTarget } from './http.js';
+import { payloadMode, sha256Hex, verifyingStream } from './payload.js';
+import { assumeRoleWithWebIdentity } from './sts-facade.js';
+
+/** Largest body read whole: query and JSON API calls, whose parameters policy needs before forwarding. */
+const smallBodyLimit = 16 * 1024 * 1024;
+const unsignedBodyLimit = 64 * 1024;
+
+export interface PipelineContext {
+  deps: EdgeDependencies;
+  dispatcher: Dispatcher;
+  assertHost(host: string | undefined): void;
+  assertNotRevoked(sessionId: string): Promise<void>;
+}
+
+/** What one request became; recorded as a session event when it ends. */
+interface Outcome {
+  sessionId?: string;
+  principal?: Principal;
+  call?: AwsCall;
+  decision?: DecideResponse;
+  approvalId?: string;
+  upstreamStatus?: number;
+  awsRequestId?: string;
+  errorCode?: string;
+  bytesIn: number;
+  bytesOut: number;
+  masked: MaskedValue[];
+}
+
+/**
+ * The life of one request, stage by stage: host check → STS facade or signature → classification → policy →
+ * approval → endpoint → credentials → re-sign and forward → masked answer → session event.
+ */
+export async function handleRequest(request: IncomingMessage, response: ServerResponse, context: PipelineContext): Promise<void> {
+  const { deps } = context;
+  const requestId = randomUUID();
+  const startedAt = performance.now();
+  const abort = new AbortController();
+  response.on('close', () => {
+    if (!response.writableFinished) abort.abort();
+  });
+  const outcome: Outcome = { bytesIn: 0, bytesOut: 0, masked: [] };
+  let protocol: Protocol = guessProtocol(request);
+  let xmlNamespace: string | undefined;
+  try {
+    context.assertHost(request.headers.host);
+    const { rawPath, rawQuery } = splitTarget(request.url);
+    if (rawPath === '/_airlock/health' && request.method === 'GET') {
+      sendText(response, 200, { 'content-type': 'text/plain' }, 'ok\n');
+      return;
+    }
+    const head: IncomingRequestHead = { method: request.method ?? 'GET', rawPath, rawQuery, headers: request.headers };
+    if (!request.headers.authorization && !/X-Amz-Signature=/i.test(rawQuery)) {
+      protocol = 'query';
+      xmlNamespace = serviceInfo('sts')?.xmlNamespace;
+      await answerUnsigned(request, response, head, requestId, context, abort.signal);
+      return;
+    }
+
+    const auth = parseAuthorization(head);
+    const service = serviceInfo(auth.service);
+    if (!service) throw new AirlockError('EndpointNotAllowed', `Service "${auth.service.slice(0, 64)}" is not served by this Airlock deployment.`);
+    protocol = service.protocol;
+    xmlNamespace = service.xmlNamespace;
+    if (!auth.securityToken) throw new AirlockError('UnknownAccessKey', 'The request has no session token; use the credentials Airlock issued.');
+    const session = await deps.sessions.open(auth.accessKeyId, auth.securityToken, deps.now());
+    outcome.sessionId = session.claims.sessionId;
+    await context.assertNotRevoked(session.claims.sessionId);
+
+    const body = await takeBody(request, head, auth, service, session.secretAccessKey, context, outcome);
+    const principal: Principal = {
+      subject: session.claims.subject,
+      issuer: session.claims.issuer,
+      groups: session.claims.groups,
+      sessionId: session.claims.sessionId,
+      name: session.claims.name ?? '',
+    };
+    outcome.principal = principal;
+    const description = classify(service, {
+      method: head.method,
+      path: decodePath(rawPath),
+      query: Object.fromEntries(new URLSearchParams(rawQuery)),
+      headers: request.headers,
+      bodyParameters: body.parameters,
+      partition: deps.settings.partition,
+    });
+    const call = toAwsCall(service, description, auth.region, session.claims.roleArn);
+    outcome.call = call;
+    if (mintsCredentials(call.action)) {
+      throw new AirlockError('AccessDenied', `${call.action} is answered by Airlock or not at all: Airlock never hands AWS credentials to clients.`);
+    }
+
+    const decision = await deps.policy.decide(
+      { principal, call, context: { operationKnown: String(description.known), sourceIp: request.socket.remoteAddress ?? '' } },
+      { signal: abort.signal, timeoutMs: deps.settings.dependencyTimeoutMs },
+    );
+    outcome.decision = decision;
+    if (decision.decision === Decision.DECISION_APPROVAL_REQUIRED) {
+      outcome.approvalId = await requireApproval(principal, call, decision, context, abort.signal);
+    } else if (decision.decision !== Decision.DECISION_ALLOW) {
+      throw new AirlockError('AccessDenied', decision.reason || `Airlock policy denies ${call.action}.`, {
+        details: { policyIds: decision.policyIds.join(',') },
+      });
+    }
+
+    const target = resolveUpstream(service, auth.region, {
+      partition: deps.settings.partition,
+      allowedRegions: deps.settings.allowedRegions,
+      upstreamEndpoint: deps.settings.upstreamEndpoint,
+    });
+    const { credentials } = await deps.credentials.vend(
+      {
+        principal,
+        roleArn: session.claims.roleArn,
+        sessionPolicy: decision.obligations?.sessionPolicy ?? '',
+        maxDurationSeconds: decision.obligations?.maxCredentialSeconds ?? 0,
+        approvalId: outcome.approvalId ?? '',
+        region: target.signingRegion,
+      },
+      { signal: abort.signal, timeoutMs: deps.settings.dependencyTimeoutMs },
+    );
+    if (!credentials) throw new AirlockError('Internal', 'Credential vending returned no credentials.');
+
+    let upstream: Dispatcher.ResponseData;
+    try {
+      upstream = await forward(
+        {
+          method: head.method,
+          rawPath,
+          rawQuery,
+          headers: request.headers,
+          body: body.stream ?? (body.buffer?.length ? body.buffer : undefined),
+          contentLength: body.buffer ? body.buffer.length : contentLengthOf(request),
+          payloadHash: body.payloadHash,
+          service: auth.service,
+          target,
+          credentials,
+          signal: abort.signal,
+        },
+        context.dispatcher,
+      );
+    } catch (error) {
+      throw body.failure() ?? error;
+    }
+    outcome.upstreamStatus = upstream.statusCode;
+    outcome.awsRequestId = firstHeader(upstream.headers, 'x-amz-request-id') ?? firstHeader(upstream.headers, 'x-amzn-requestid');
+    const answer = await sendAnswer(upstream, response, {
+      masking: deps.masking,
+      profile: decision.obligations?.maskingProfile || 'default',
+      service: call.service,
+      operation: call.operation,
+      method: head.method,
+      signal: abort.signal,
+    });
+    outcome.bytesOut = answer.bytesOut;
+    outcome.masked = answer.masked;
+  } catch (thrown) {
+    const error = toAirlockError(thrown);
+    outcome.errorCode = error.code;
+    if (error.code === 'Internal' || error.code === 'DependencyUnavailable' || error.code === 'UpstreamUnreachable') {
+      deps.logger.warn({ requestId, code: error.code, err: error.cause ?? error }, error.message);
+    }
+    if (response.headersSent) {
+      response.destroy();
+    } else {
+      const rendered = renderError(error, protocol, requestId, { method: request.method, xmlNamespace });
+      sendText(response, rendered.status, rendered.headers, rendered.body);
+    }
+    // The client must not keep sending a body nobody will read.
+    if (!request.readableEnded) request.resume();
+  } finally {
+    record(outcome, Math.round(performance.now() - startedAt), requestId, deps);
+  }
+}
+
+async function answerUnsigned(
+  request: IncomingMessage,
+  response: ServerResponse,
+  head: IncomingRequestHead,
+  requestId: string,
+  context: PipelineContext,
+  signal: AbortSignal,
+): Promise<void> {
+  const query = Object.fromEntries(new URLSearchParams(head.rawQuery));
+  const isForm = (firstHeader(request.headers, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded');
+  const params = request.method === 'POST' && isForm ? { ...query, ...formBodyParameters(await readBounded(request, unsignedBodyLimit)) } : query;
+  if (params.Action !== 'AssumeRoleWithWebIdentity') {
+    throw new AirlockError('MissingAuthentication', 'The request is not signed. Sign it with the credentials Airlock issues through AssumeRoleWithWebIdentity.');
+  }
+  const xml = await assumeRoleWithWebIdentity(params, requestId, context.deps, signal);
+  sendText(response, 200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, xml);
+}
+
+interface TakenBody {
+  buffer?: Buffer;
+  stream?: Readable;
+  parameters?: Record<string, string>;
+  payloadHash: string;
+  /** The body's own failure (a digest mismatch), which explains a failed forward better than the transport error. */
+  failure(): AirlockError | undefined;
+}
+
+/**
+ * Verifies the signature and prepares the body. Bodies signed by digest in a header (S3) stream through a digest
+ * check; small API bodies without that header are read whole, because their digest is part of the signature and
+ * their parameters decide the call.
+ */
+async function takeBody(
+  request: IncomingMessage,
+  head: IncomingRequestHead,
+  auth: ParsedAuthorization,
+  service: ServiceInfo,
+  secret: string,
+  context: PipelineContext,
+  outcome: Outcome,
+): Promise<TakenBody> {
+  const verify = (parsed: ParsedAuthorization) =>
+    verifySignature(head, parsed, secret, { now: context.deps.now(), maxSkewMs: context.deps.settings.clockSkewSeconds * 1000 });
+  const declaredHash = firstHeader(request.headers, 'x-amz-content-sha256');
+  if (declaredHash === undefined || service.protocol !== 'rest-xml') {
+    const buffer = await readBounded(request, smallBodyLimit);
+    outcome.bytesIn = buffer.length;
+    const payloadHash = sha256Hex(buffer);
+    verify({ ...auth, payloadHash });
+    if (declaredHash !== undefined && declaredHash !== payloadHash && declaredHash !== 'UNSIGNED-PAYLOAD') {
+      throw new AirlockError('PayloadHashMismatch', 'The body does not match the x-amz-content-sha256 the request was signed with.');
+    }
+    return { buffer, parameters: bodyParameters(service.protocol, buffer), payloadHash, failure: () => undefined };
+  }
+  verify(auth);
+  const mode = payloadMode(declaredHash);
+  if (mode === 'signed-chunks') {
+    throw new AirlockError('UnsupportedPayload', `${declaredHash} uploads are not supported yet; use the SDK's default checksum mode or UNSIGNED-PAYLOAD.`);
+  }
+  if (!hasBody(request)) return { payloadHash: declaredHash, failure: () => undefined };
+  let failure: AirlockError | undefined;
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      outcome.bytesIn += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  const stages = mode === 'hashed' ? [counter, verifyingStream(declaredHash)] : [counter];
+  const stream = (pipeline as (...streams: unknown[]) => Readable)(request, ...stages, (error: unknown) => {
+    if (error instanceof AirlockError) failure = error;
+  });
+  return { stream, payloadHash: declaredHash, failure: () => failure };
+}
+
+function hasBody(request: IncomingMessage): boolean {
+  return request.headers['transfer-encoding'] !== undefined || contentLengthOf(request) !== 0;
+}
+
+function contentLengthOf(request: IncomingMessage): number | undefined {
+  const value = firstHeader(request.headers, 'content-length');
+  return value === undefined ? undefined : Number(value);
+}
+
+function bodyParameters(protocol: Protocol, body: Buffer): Record<string, string> | undefined {
+  if (protocol === 'query' || protocol === 'ec2') return formBodyParameters(body);
+  if (protocol === 'json') return jsonBodyParameters(body);
+  return undefined;
+}
+
+function toAwsCall(service: ServiceInfo, description: CallDescription, region: string, roleArn: string): AwsCall {
+  return {
+    service: service.signingName,
+    operation: description.operation,
+    action: description.action,
+    resources: description.resources,
+    region,
+    roleArn,
+    parameters: description.parameters,
+  };
+}
+
+/**
+ * Asks for (or finds) the approval that binds this requester to this exact call. A grant that is in force lets the
+ * call through; otherwise the client gets an error naming the pending approval.
+ */
+async function requireApproval(principal: Principal, call: AwsCall, decision: DecideResponse, context: PipelineContext, signal: AbortSignal): Promise<string> {
+  const fingerprint = fingerprintOf(call);
+  const { approval } = await context.deps.approval.requestApproval(
+    { requester: principal, call, fingerprint, requirement: decision.approval, policyId: decision.policyIds[0] ?? '', reason: decision.reason },
+    { signal, timeoutMs: context.deps.settings.dependencyTimeoutMs },
+  );
+  if (!approval) throw new AirlockError('Internal', 'The approval service returned no approval.');
+  const groups = approval.requirement?.approverGroups.join(', ') || 'an approver';
+  switch (approval.status) {
+    case ApprovalStatus.APPROVAL_STATUS_APPROVED:
+      if (approval.grantExpiresAtMs > context.deps.now().getTime()) return approval.id;
+      break;
+    case ApprovalStatus.APPROVAL_STATUS_DENIED:
+      throw new AirlockError('AccessDenied', `Approval ${approval.id} for ${call.action} was denied${approval.reason ? `: ${approval.reason}` : '.'}`, {
+        details: { approvalId: approval.id },
+      });
+    default:
+      break;
+  }
+  throw new AirlockError('ApprovalPending', `${call.action} needs approval by ${groups}. Approval ${approval.id} is pending; retry once it is approved (airlock approvals approve ${approval.id}).`, {
+    details: { approvalId: approval.id },
+  });
+}
+
+/** Binds an approval to the operation, its resources and its canonical parameters. */
+function fingerprintOf(call: AwsCall): string {
+  const parameters = Object.keys(call.parameters)
+    .sort()
+    .map((name) => [name, call.parameters[name]]);
+  return createHash('sha256')
+    .update(JSON.stringify([call.action, call.region, call.roleArn, [...call.resources].sort(), parameters]))
+    .digest('hex');
+}
+
+function record(outcome: Outcome, durationMs: number, requestId: string, deps: EdgeDependencies): void {
+  if (!outcome.sessionId) return;
+  const value: CallRecorded = {
+    principal: outcome.principal,
+    call: outcome.call,
+    decision: outcome.decision?.decision ?? Decision.DECISION_UNSPECIFIED,
+    policyIds: outcome.decision?.policyIds ?? [],
+    reason: outcome.decision?.reason ?? '',
+    approvalId: outcome.approvalId ?? '',
+    upstreamStatus: outcome.upstreamStatus ?? 0,
+    awsRequestId: outcome.awsRequestId ?? '',
+    errorCode: outcome.errorCode ?? '',
+    durationMs,
+    bytesIn: outcome.bytesIn,
+    bytesOut: outcome.bytesOut,
+    masked: outcome.masked,
+    requestId,
+  };
+  deps.events.record(outcome.sessionId, { $case: 'call', value }).catch((error: unknown) => {
+    deps.logger.error({ err: error, sessionId: outcome.sessionId, requestId }, 'session event could not be recorded');
+  });
+}
+
+function guessProtocol(request: IncomingMessage): Protocol {
+  if (request.headers['x-amz-target']) return 'json';
+  if ((firstHeader(request.headers, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded') || /(^|[?&])Action=/.test(request.url ?? '')) return 'query';
+  return 'rest-xml';
+}

@@ -1,0 +1,16 @@
+import type { Partition } from '@airlock/aws-protocol';
+
+/** What the edge needs from the configuration, already validated and frozen. */
+export interface EdgeSettings {
+  /** host:port to listen on; port 0 picks a free one. */
+  listen: string;
+  /** Host names clients may address; empty means the listen address, localhost and 127.0.0.1 on the bound port. */
+  hosts: readonly string[];
+  edgeId: string;
+  clockSkewSeconds: number;
+  maxSessionSeconds: number;
+  partition: Partition;
+  allowedRegions: readonly string[];
+  upstreamEndpoint?: string | undefined;
+  dependencyTimeoutMs: number;
+}

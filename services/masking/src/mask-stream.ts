@@ -1,0 +1,35 @@
+import type { MaskRequest, MaskResponse } from '@airlock/contracts';
+import { AirlockError } from '@airlock/errors';
+import type { Logger } from '@airlock/logging';
+import type { CallContext } from '@airlock/transport';
+import { createStreamMasker } from './engine/index.js';
+import { detectorsFor } from './profiles.js';
+
+/**
+ * The Mask call: a header, then body chunks in; masked chunks out as soon as they are decided, and a last message
+ * with the rest and the counts of what was masked. Memory stays bounded by the engine's window, whatever the body size.
+ */
+export async function* maskStream(requests: AsyncIterable<MaskRequest>, context: CallContext, logger: Logger): AsyncIterable<MaskResponse> {
+  let masker: ReturnType<typeof createStreamMasker> | undefined;
+  let header: { profile: string; service: string; operation: string } | undefined;
+  for await (const request of requests) {
+    context.signal.throwIfAborted();
+    const part = request.part;
+    if (!masker) {
+      if (part?.$case !== 'header') throw new AirlockError('InvalidRequest', 'The first Mask message must carry the header.');
+      const { profile, detectors } = detectorsFor(part.value.profile);
+      header = { profile, service: part.value.service, operation: part.value.operation };
+      masker = createStreamMasker(detectors);
+      continue;
+    }
+    if (part?.$case === 'header') throw new AirlockError('InvalidRequest', 'Only the first Mask message may carry a header.');
+    if (part?.$case !== 'data') continue;
+    const data = masker.push(part.value);
+    if (data.length > 0) yield { data, masked: [] };
+  }
+  if (!masker) throw new AirlockError('InvalidRequest', 'The Mask stream ended before its header.');
+  const data = masker.end();
+  const masked = masker.masked();
+  if (masked.length > 0) logger.debug({ ...header, masked }, 'masked values in an answer');
+  yield { data, masked };
+}

@@ -1,0 +1,18 @@
+import type { PlanRequest, PlanResponse } from '@airlock/contracts';
+import { detectorsFor } from './profiles.js';
+
+/**
+ * Whether an answer needs the masking stream. API answers and text do; binary bodies (S3 objects, images, archives)
+ * do not. An answer without a content type is an API answer for every service except S3, where it is an object body.
+ */
+export function plan(request: PlanRequest): PlanResponse {
+  const { profile, detectors } = detectorsFor(request.profile);
+  if (detectors.length === 0) return { transform: false, profile };
+  return { transform: isText(request.contentType, request.service), profile };
+}
+
+function isText(contentType: string, service: string): boolean {
+  const type = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  if (type === '') return service.toLowerCase() !== 's3';
+  return type.includes('xml') || type.includes('json') || type.startsWith('text/');
+}

@@ -1,0 +1,31 @@
+/**
+ * Where recordings live in the blob store: `<prefix><sessionId>/<first stream seq, 20 digits>.ndjson`.
+ * The zero-padded sequence makes lexicographic key order equal stream order, and makes the key of a batch stable,
+ * so a redelivered batch overwrites its object instead of adding a second copy.
+ */
+
+// Session ids are hex or base32 (see sessionEventsStream); anything else must never become part of a key.
+const sessionIdPattern = /^[A-Za-z0-9_-]{1,128}$/;
+const objectNamePattern = /^(\d{20})\.ndjson$/;
+
+export function isValidSessionId(sessionId: string): boolean {
+  return sessionIdPattern.test(sessionId);
+}
+
+/** The folder of one session; the trailing slash keeps session "ab" from matching "abc". */
+export function sessionPrefix(prefix: string, sessionId: string): string {
+  return `${prefix}${sessionId}/`;
+}
+
+export function objectKeyFor(prefix: string, sessionId: string, firstSeq: number): string {
+  return `${sessionPrefix(prefix, sessionId)}${String(firstSeq).padStart(20, '0')}.ndjson`;
+}
+
+/** The session and first sequence of a recording's key; null for anything else found under the prefix. */
+export function parseObjectKey(prefix: string, key: string): { sessionId: string; firstSeq: number } | null {
+  if (!key.startsWith(prefix)) return null;
+  const [sessionId, name, ...rest] = key.slice(prefix.length).split('/');
+  if (rest.length > 0 || !sessionId || !name || !isValidSessionId(sessionId)) return null;
+  const match = objectNamePattern.exec(name);
+  return match?.[1] ? { sessionId, firstSeq: Number(match[1]) } : null;
+}

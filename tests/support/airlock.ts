@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { stringify } from 'yaml';
+import { freePort } from './peers.js';
+
+const cliPath = fileURLToPath(new URL('../../cli/dist/main.js', import.meta.url));
+const backEndServices = ['policy', 'approval', 'credential-vending', 'masking', 'recorder'] as const;
+
+export interface AirlockUnderTest {
+  url: string;
+  dataDir: string;
+  /** Everything the processes printed, for assertions that secrets never reach logs. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+interface Launch {
+  config: Record<string, unknown>;
+  env: Record<string, string>;
+}
+
+/** Runs `airlock dev`: every service in one process. */
+export async function startEmbeddedAirlock({ config, env }: Launch): Promise<AirlockUnderTest> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'airlock-embedded-'));
+  const port = await freePort();
+  const configPath = await writeConfig(dataDir, { dataDir, ...config, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
+  const edge = launch(['dev', '--config', configPath], env, 'edge');
+  await waitForHealth(`http://127.0.0.1:${port}`, [edge]);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    output: () => edge.output(),
+    async stop() {
+      await edge.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs every service as its own process (`airlock serve <service>`), talking gRPC. */
+export async function startDistributedAirlock({ config, env }: Launch): Promise<AirlockUnderTest & { restart(service: string): Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'airlock-distributed-'));
+  const services: Record<string, { listen: string }> = {};
+  for (const name of backEndServices) services[name] = { listen: `127.0.0.1:${await freePort()}` };
+  const port = await freePort();
+  const configPath = await writeConfig(dataDir, { dataDir, ...config, services, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
+  const processes = new Map<string, Launched>();
+  const start = async (name: string) => {
+    const launched = launch(['serve', name, '--config', configPath], env, name);
+    processes.set(name, launched);
+    if (name !== 'edge') await launched.waitFor(/serving/);
+  };
+  try {
+    await Promise.all(backEndServices.map(start));
+    await start('edge');
+    await waitForHealth(`http://127.0.0.1:${port}`, [...processes.values()]);
+  } catch (error) {
+    await Promise.all([...processes.values()].map((launched) => launched.stop()));
+    throw error;
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    dataDir,
+    output: () => [...processes.values()].map((launched) => launched.output()).join('\n'),
+    async restart(name) {
+      await processes.get(name)?.stop();
+      await start(name);
+    },
+    async stop() {
+      await processes.get('edge')?.stop();
+      await Promise.all([...processes.values()].map((launched) => launched.stop()));
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function writeConfig(dir: string, config: Record<string, unknown>): Promise<string> {
+  const path = join(dir, 'airlock.yaml');
+  await writeFile(path, stringify(config));
+  return path;
+}
+
+interface Launched {
+  child: ChildProcess;
+  output(): string;
+  waitFor(pattern: RegExp): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function launch(args: string[], env: Record<string, string>, label: string): Launched {
+  const child = spawn(process.execPath, ['--enable-source-maps', cliPath, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let text = '';
+  const listeners = new Set<() => void>();
+  const collect = (chunk: Buffer) => {
+    text += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    output: () => text,
+    waitFor: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(text)) {
+            listeners.delete(check);
+            resolve();
+          }
+        };
+        listeners.add(check);
+        check();
+        void exited.then(() => reject(new Error(`airlock ${label} exited before it was ready:\n${text}`)));
+      }),
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(killer);
+      }
+    },
+  };
+}
+
+async function waitForHealth(url: string, processes: Launched[]): Promise<void> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    for (const launched of processes) {
+      if (launched.child.exitCode !== null) throw new Error(`airlock exited before it was ready:\n${launched.output()}`);
+    }
+    try {
+      const response = await fetch(`${url}/_airlock/health`);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`airlock did not become healthy at ${url}:\n${processes.map((launched) => launched.output()).join('\n')}`);
+}
