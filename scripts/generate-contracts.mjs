@@ -21,9 +21,9 @@ if (!check) {
 
 const scratch = mkdtempSync(join(tmpdir(), 'airlock-contracts-'));
 try {
-  execFileSync(buf, ['generate', '--output', scratch], { cwd: join(root, 'proto'), stdio: 'inherit' });
-  // buf resolves the plugin's `out` relative to --output.
-  const generated = join(scratch, '../libs/contracts/src/generated');
+  // buf resolves the plugin's `out` (../libs/...) relative to --output, so the output sits one level down.
+  execFileSync(buf, ['generate', '--output', join(scratch, 'proto')], { cwd: join(root, 'proto'), stdio: 'inherit' });
+  const generated = join(scratch, 'libs/contracts/src/generated');
   const stale = diffTrees(generated, target);
   if (stale.length > 0) {
     console.error(`Generated contracts are stale; run \`npm run generate\` and commit:\n  ${stale.join('\n  ')}`);
@@ -32,7 +32,6 @@ try {
   console.log('Generated contracts are up to date.');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
-  rmSync(join(scratch, '../libs'), { recursive: true, force: true });
 }
 
 function listFiles(dir) {

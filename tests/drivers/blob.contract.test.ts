@@ -1,18 +1,13 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '@airlock/errors';
 import { createFileBlobStore, createS3BlobStore, type BlobEntry, type BlobStore } from '@airlock/blob';
 import { freePort, startMoto, type Peer } from '../support/peers.js';
+import { folderDriver, useDriver, type ContractDriver } from './contract-harness.js';
 
-/** One suite, two drivers: what passes here is what services may rely on from either. */
-interface BlobDriver {
-  name: string;
-  setup(): Promise<void>;
-  open(): Promise<BlobStore>;
-  teardown(): Promise<void>;
-}
+type BlobDriver = ContractDriver<BlobStore>;
 
 /** The SDK's default chain reads these; the store itself never takes keys. Restored afterwards. */
 const AWS_ENV = { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1' };
@@ -45,17 +40,7 @@ function s3Driver(): BlobDriver {
 }
 
 function fileDriver(): BlobDriver {
-  let dir = '';
-  return {
-    name: 'file',
-    async setup() {
-      dir = await mkdtemp(join(tmpdir(), 'airlock-blob-file-'));
-    },
-    open: () => createFileBlobStore({ dir }),
-    async teardown() {
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return folderDriver('file', 'airlock-blob-file-', (dir) => createFileBlobStore({ dir }));
 }
 
 const str = (b: Uint8Array | null): string | null => (b === null ? null : new TextDecoder().decode(b));
@@ -67,25 +52,10 @@ async function all(iterable: AsyncIterable<BlobEntry>): Promise<BlobEntry[]> {
 }
 
 describe.each([s3Driver(), fileDriver()])('BlobStore contract: $name', (driver) => {
-  const open: BlobStore[] = [];
+  const { client } = useDriver(driver);
   let n = 0;
   /** Each test gets its own key space. */
   const ns = (): string => `t${++n}/`;
-  const client = async (): Promise<BlobStore> => {
-    const store = await driver.open();
-    open.push(store);
-    return store;
-  };
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(open.splice(0).map((store) => store.close()));
-  };
-
-  beforeAll(() => driver.setup());
-  afterEach(closeAll);
-  afterAll(async () => {
-    await closeAll();
-    await driver.teardown();
-  });
 
   it('puts and gets strings and bytes, replaces on put, and answers null for a missing key', async () => {
     const store = await client();

@@ -1,19 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AirlockError } from '@airlock/errors';
 import { createEmbeddedBus, createNatsBus, type Bus, type WatchedMessage } from '@airlock/bus';
 import { freePort, startNats, type Peer } from '../support/peers.js';
+import { folderDriver, useDriver, type ContractDriver } from './contract-harness.js';
 
-/** One suite, two drivers: what passes here is what services may rely on from either. */
-interface BusDriver {
-  name: string;
-  setup(): Promise<void>;
-  open(): Promise<Bus>;
+interface BusDriver extends ContractDriver<Bus> {
   /** Restarts whatever holds the data (the server, or nothing for the embedded bus); callers close their buses first. */
   restart(): Promise<void>;
-  teardown(): Promise<void>;
 }
 
 function natsDriver(): BusDriver {
@@ -39,18 +35,10 @@ function natsDriver(): BusDriver {
 }
 
 function embeddedDriver(): BusDriver {
-  let dataDir = '';
   return {
-    name: 'embedded',
-    async setup() {
-      dataDir = await mkdtemp(join(tmpdir(), 'airlock-bus-embedded-'));
-    },
-    open: () => createEmbeddedBus({ dataDir }),
+    ...folderDriver('embedded', 'airlock-bus-embedded-', (dataDir) => createEmbeddedBus({ dataDir })),
     // With every bus on the folder closed, the next open reads everything back from the files.
     async restart() {},
-    async teardown() {
-      await rm(dataDir, { recursive: true, force: true });
-    },
   };
 }
 
@@ -79,28 +67,13 @@ async function collect(iterable: AsyncIterable<WatchedMessage>, count: number, t
 }
 
 describe.each([natsDriver(), embeddedDriver()])('Bus contract: $name', (driver) => {
-  const open: Bus[] = [];
+  const { client, closeAll } = useDriver(driver);
   let n = 0;
   /** Each test gets its own stream and subject space. */
   const fresh = () => {
     n += 1;
     return { stream: `S${n}`, subject: `t${n}` };
   };
-  const client = async (): Promise<Bus> => {
-    const bus = await driver.open();
-    open.push(bus);
-    return bus;
-  };
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(open.splice(0).map((bus) => bus.close()));
-  };
-
-  beforeAll(() => driver.setup());
-  afterEach(closeAll);
-  afterAll(async () => {
-    await closeAll();
-    await driver.teardown();
-  });
 
   it('publishes durably and fetches in order; acked messages are not delivered again', async () => {
     const bus = await client();

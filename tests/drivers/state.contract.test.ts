@@ -1,18 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AirlockError } from '@airlock/errors';
 import { createEmbeddedStateStore, createRedisStateStore, type StateStore } from '@airlock/state';
 import { freePort, startRedis, type Peer } from '../support/peers.js';
+import { folderDriver, useDriver, type ContractDriver } from './contract-harness.js';
 
-/** One suite, two drivers: what passes here is what services may rely on from either. */
-interface StateDriver {
-  name: string;
-  setup(): Promise<void>;
-  open(): Promise<StateStore>;
-  teardown(): Promise<void>;
-}
+type StateDriver = ContractDriver<StateStore>;
 
 function redisDriver(): StateDriver {
   let peer: Peer | undefined;
@@ -29,17 +21,7 @@ function redisDriver(): StateDriver {
 }
 
 function embeddedDriver(): StateDriver {
-  let dataDir = '';
-  return {
-    name: 'embedded',
-    async setup() {
-      dataDir = await mkdtemp(join(tmpdir(), 'airlock-state-embedded-'));
-    },
-    open: () => createEmbeddedStateStore({ dataDir }),
-    async teardown() {
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return folderDriver('embedded', 'airlock-state-embedded-', (dataDir) => createEmbeddedStateStore({ dataDir }));
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -60,25 +42,10 @@ async function all(iterable: AsyncIterable<string>): Promise<string[]> {
 }
 
 describe.each([redisDriver(), embeddedDriver()])('StateStore contract: $name', (driver) => {
-  const open: StateStore[] = [];
+  const { client } = useDriver(driver);
   let n = 0;
   /** Each test gets its own key space. */
   const ns = (): string => `t${++n}:`;
-  const client = async (): Promise<StateStore> => {
-    const store = await driver.open();
-    open.push(store);
-    return store;
-  };
-  const closeAll = async (): Promise<void> => {
-    await Promise.all(open.splice(0).map((store) => store.close()));
-  };
-
-  beforeAll(() => driver.setup());
-  afterEach(closeAll);
-  afterAll(async () => {
-    await closeAll();
-    await driver.teardown();
-  });
 
   it('gets null for a missing key, and what was set otherwise', async () => {
     const store = await client();

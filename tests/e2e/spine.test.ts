@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client, CreateBucketCommand } from '@aws-sdk/client-s3';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetSessionTokenCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFileBlobStore } from '@airlock/blob';
 import { startDistributedAirlock, startEmbeddedAirlock, type AirlockUnderTest } from '../support/airlock.js';
@@ -34,6 +34,8 @@ describe.each(['embedded', 'distributed'] as const)('the spine, %s mode', (mode)
   let largeFile: string;
   let largeSha256: string;
   let tokenFile: string;
+  /** Every secret the test saw; none may appear in logs or recordings. */
+  const secretsHandedOut: string[] = [];
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'airlock-spine-'));
@@ -126,7 +128,9 @@ describe.each(['embedded', 'distributed'] as const)('the spine, %s mode', (mode)
         new AssumeRoleWithWebIdentityCommand({ RoleArn: world.roleArn, RoleSessionName: 'refusals', WebIdentityToken: token }),
       );
     const sessionCredentials = async () => {
-      const { Credentials } = await issue(await idp.issueToken());
+      const token = await idp.issueToken();
+      const { Credentials } = await issue(token);
+      secretsHandedOut.push(token, Credentials!.SecretAccessKey!, Credentials!.SessionToken!);
       return { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! };
     };
     const s3Through = (credentials: Credentials, region = 'us-east-1') =>
@@ -163,6 +167,15 @@ describe.each(['embedded', 'distributed'] as const)('the spine, %s mode', (mode)
       expect(await bucketsAtMoto()).not.toContain('never-foreign-region');
     });
 
+    it('answers credential-minting calls with a refusal instead of forwarding them', async () => {
+      const sts = new STSClient({ region: 'us-east-1', endpoint: airlock.url, credentials: await sessionCredentials(), maxAttempts: 1 });
+      await expect(sts.send(new AssumeRoleCommand({ RoleArn: world.roleArn, RoleSessionName: 'escape' }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+        message: expect.stringContaining('never hands AWS credentials to clients'),
+      });
+      await expect(sts.send(new GetSessionTokenCommand({}))).rejects.toMatchObject({ name: 'AccessDenied' });
+    });
+
     it('hands out credentials that AWS itself refuses', async () => {
       const good = await sessionCredentials();
       const direct = new S3Client({ region: 'us-east-1', endpoint: world.moto.url, forcePathStyle: true, credentials: good, maxAttempts: 1 });
@@ -170,7 +183,35 @@ describe.each(['embedded', 'distributed'] as const)('the spine, %s mode', (mode)
     });
   });
 
-  it('records every call as an event in the blob store: operation, decision, upstream status, timing', async () => {
+  it('masks secrets in what AWS answers before the agent sees them', async () => {
+    const { Credentials } = await new STSClient({ region: 'us-east-1', endpoint: airlock.url }).send(
+      new AssumeRoleWithWebIdentityCommand({ RoleArn: world.roleArn, RoleSessionName: 'masking', WebIdentityToken: await idp.issueToken() }),
+    );
+    const s3 = new S3Client({
+      region: 'us-east-1',
+      endpoint: airlock.url,
+      forcePathStyle: true,
+      credentials: { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! },
+    });
+    const bucket = `masking-${mode}`;
+    const leakedKey = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'config.json',
+        ContentType: 'application/json',
+        Body: JSON.stringify({ AccessKeyId: 'AKIAIOSFODNN7EXAMPLE', SecretAccessKey: leakedKey, region: 'us-east-1' }),
+      }),
+    );
+    const answer = await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'config.json' }))).Body!.transformToString();
+    expect(answer).not.toContain(leakedKey);
+    expect(answer).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    expect(answer).toContain('[MASKED:');
+    expect(answer).toContain('"region":"us-east-1"');
+  });
+
+  it('records every call as an event in the blob store (operation, decision, upstream status, timing) and keeps secrets out of it and the logs', async () => {
     const events = await waitForRecordedCalls(5, mode === 'embedded' ? readEmbeddedRecordings : readS3Recordings);
     const put = events.find((event) => event.call?.call?.operation === 'PutObject' && event.call.call.resources?.[0]?.endsWith('blobs/large.bin'));
     expect(put?.call).toMatchObject({ decision: 'DECISION_ALLOW', upstreamStatus: 200 });
@@ -180,8 +221,12 @@ describe.each(['embedded', 'distributed'] as const)('the spine, %s mode', (mode)
     const refused = events.find((event) => event.call?.errorCode === 'SignatureDoesNotMatch');
     expect(refused).toBeDefined();
     const recorded = JSON.stringify(events);
-    expect(recorded).not.toContain(sessionKeys.split(':')[1]);
-    expect(recorded).not.toContain(world.vendingIdentity.secretAccessKey);
+    const logs = airlock.output();
+    expect(secretsHandedOut.length).toBeGreaterThan(0);
+    for (const secret of [...secretsHandedOut, sessionKeys.split(':')[1]!, world.vendingIdentity.secretAccessKey, await readFile(tokenFile, 'utf8')]) {
+      expect(recorded).not.toContain(secret);
+      expect(logs).not.toContain(secret);
+    }
   });
 
   interface RecordedEvent {

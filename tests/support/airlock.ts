@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +28,7 @@ export async function startEmbeddedAirlock({ config, env }: Launch): Promise<Air
   const dataDir = await mkdtemp(join(tmpdir(), 'airlock-embedded-'));
   const port = await freePort();
   const configPath = await writeConfig(dataDir, { dataDir, ...config, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
-  const edge = launch(['dev', '--config', configPath], env, 'edge');
+  const edge = launch(['dev', '--config', configPath], env);
   await waitForHealth(`http://127.0.0.1:${port}`, [edge]);
   return {
     url: `http://127.0.0.1:${port}`,
@@ -49,9 +50,10 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
   const configPath = await writeConfig(dataDir, { dataDir, ...config, services, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
   const processes = new Map<string, Launched>();
   const start = async (name: string) => {
-    const launched = launch(['serve', name, '--config', configPath], env, name);
+    const launched = launch(['serve', name, '--config', configPath], env);
     processes.set(name, launched);
-    if (name !== 'edge') await launched.waitFor(/serving/);
+    const listen = services[name]?.listen;
+    if (listen) await waitForPort(listen, launched);
   };
   try {
     await Promise.all(backEndServices.map(start));
@@ -86,20 +88,17 @@ async function writeConfig(dir: string, config: Record<string, unknown>): Promis
 interface Launched {
   child: ChildProcess;
   output(): string;
-  waitFor(pattern: RegExp): Promise<void>;
   stop(): Promise<void>;
 }
 
-function launch(args: string[], env: Record<string, string>, label: string): Launched {
+function launch(args: string[], env: Record<string, string>): Launched {
   const child = spawn(process.execPath, ['--enable-source-maps', cliPath, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let text = '';
-  const listeners = new Set<() => void>();
   const collect = (chunk: Buffer) => {
     text += chunk.toString();
-    for (const listener of listeners) listener();
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
@@ -107,18 +106,6 @@ function launch(args: string[], env: Record<string, string>, label: string): Lau
   return {
     child,
     output: () => text,
-    waitFor: (pattern) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (pattern.test(text)) {
-            listeners.delete(check);
-            resolve();
-          }
-        };
-        listeners.add(check);
-        check();
-        void exited.then(() => reject(new Error(`airlock ${label} exited before it was ready:\n${text}`)));
-      }),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
@@ -128,6 +115,24 @@ function launch(args: string[], env: Record<string, string>, label: string): Lau
       }
     },
   };
+}
+
+/** A back-end service is ready once its gRPC port accepts connections; log lines depend on the log level. */
+async function waitForPort(listen: string, launched: Launched): Promise<void> {
+  const [host, port] = [listen.slice(0, listen.lastIndexOf(':')), Number(listen.slice(listen.lastIndexOf(':') + 1))];
+  for (let attempt = 0; attempt < 200; attempt++) {
+    if (launched.child.exitCode !== null) throw new Error(`airlock exited before it was ready:\n${launched.output()}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port }, () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`airlock did not listen on ${listen}:\n${launched.output()}`);
 }
 
 async function waitForHealth(url: string, processes: Launched[]): Promise<void> {

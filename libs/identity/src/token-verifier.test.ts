@@ -5,17 +5,8 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWT
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AirlockError, type AirlockErrorCode } from '@airlock/errors';
 import { startIdp, type TestIdp } from '../../../tests/support/idp.js';
+import { codeOf } from './error-code.test-support.js';
 import { createTokenVerifier } from './token-verifier.js';
-
-async function codeOf(attempt: Promise<unknown>): Promise<{ code: AirlockErrorCode | 'none'; message: string }> {
-  try {
-    await attempt;
-    return { code: 'none', message: '' };
-  } catch (error) {
-    if (error instanceof AirlockError) return { code: error.code, message: error.message };
-    throw error;
-  }
-}
 
 /** Counts the requests a verifier makes, by path. */
 function countingFetch(): { fetch: typeof fetch; calls: string[] } {

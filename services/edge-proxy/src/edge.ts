@@ -19,19 +19,7 @@ export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdg
   const [listenHost, listenPort] = splitHostPort(deps.settings.listen);
   const dispatcher: Dispatcher = createUpstreamDispatcher();
   const inFlight = new Set<Promise<void>>();
-  let context: PipelineContext | undefined;
-  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (request, response) => {
-    if (!context) {
-      response.destroy();
-      return;
-    }
-    const handled = handleRequest(request, response, context).catch((error: unknown) => {
-      deps.logger.error({ err: error }, 'request handler failed');
-      response.destroy();
-    });
-    inFlight.add(handled);
-    void handled.finally(() => inFlight.delete(handled));
-  });
+  const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
   server.on('clientError', (_error, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
@@ -43,12 +31,21 @@ export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdg
     });
   });
   const port = (server.address() as AddressInfo).port;
-  context = {
+  // The host check needs the bound port, so requests are taken only from here on.
+  const context: PipelineContext = {
     deps,
     dispatcher,
     assertHost: createHostCheck(deps.settings.hosts, listenHost, port),
     assertNotRevoked: createRevocationCheck(deps.state),
   };
+  server.on('request', (request, response) => {
+    const handled = handleRequest(request, response, context).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'request handler failed');
+      response.destroy();
+    });
+    inFlight.add(handled);
+    void handled.finally(() => inFlight.delete(handled));
+  });
   deps.logger.info({ listen: `${listenHost}:${port}`, edgeId: deps.settings.edgeId }, 'edge listening');
   return {
     port,

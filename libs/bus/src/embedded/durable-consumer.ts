@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError } from '@airlock/errors';
+import { writeFileAtomic } from '@airlock/local-files';
 import { subjectMatches } from '../subjects.js';
 import { AppendLog } from './append-log.js';
-import { writeFileAtomic } from './atomic-file.js';
 import { scanLines } from './jsonl.js';
 import type { StreamLog } from './stream-log.js';
 

@@ -1,9 +1,9 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError } from '@airlock/errors';
+import { lockDir } from '@airlock/local-files';
 import { DEFAULT_ACK_WAIT_MS, DEFAULT_DUPLICATE_WINDOW_MS, type ConsumerSpec, type StreamSpec, type WatchedMessage } from '../bus.js';
 import { patternsOverlap, subjectMatches } from '../subjects.js';
-import { lockDir } from './dir-lock.js';
 import { DurableConsumer, type ConsumerConfig, type Delivery } from './durable-consumer.js';
 import { StreamLog, type StoredMessage } from './stream-log.js';
 

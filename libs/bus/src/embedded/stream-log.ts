@@ -1,8 +1,8 @@
 import { mkdir, open, readFile, truncate, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError } from '@airlock/errors';
+import { writeFileAtomic } from '@airlock/local-files';
 import { AppendLog } from './append-log.js';
-import { writeFileAtomic } from './atomic-file.js';
 import { scanLines } from './jsonl.js';
 
 export interface StreamConfig {

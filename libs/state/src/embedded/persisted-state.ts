@@ -1,8 +1,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AirlockError } from '@airlock/errors';
-import { writeFileAtomic } from './atomic-file.js';
-import { lockDir } from './dir-lock.js';
+import { lockDir, writeFileAtomic } from '@airlock/local-files';
 import { MemoryState, type SnapshotEntry } from './memory-state.js';
 
 interface SnapshotFile {

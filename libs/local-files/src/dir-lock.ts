@@ -3,8 +3,11 @@ import { join } from 'node:path';
 import { AirlockError } from '@airlock/errors';
 
 /**
- * One process per data folder: two processes appending to the same logs would corrupt them. Within a process the
- * folder is shared through a registry instead, so a lock held by this very process is a leftover.
+ * One process per data folder: two processes writing the same files would corrupt them or lose each other's
+ * writes. Within a process the folder is shared through a registry instead (see `createFolderRegistry`), so a
+ * lock held by this very process is a leftover.
+ *
+ * Takes `dir/LOCK` and returns the function that releases it; `what` names the folder's user in errors.
  */
 export async function lockDir(dir: string, what: string): Promise<() => Promise<void>> {
   const path = join(dir, 'LOCK');
