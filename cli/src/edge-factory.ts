@@ -49,7 +49,7 @@ export async function startEdge(
       config.identity.issuers.map((issuer) => ({
         issuer: issuer.issuer,
         audience: Array.isArray(issuer.audience) ? [...issuer.audience] : issuer.audience,
-        groupsClaim: issuer.groupsClaim,
+        groupsClaim: issuer.claims.groups,
         ...(issuer.jwksUri ? { jwksUri: issuer.jwksUri } : {}),
         ...(issuer.algorithms ? { algorithms: [...issuer.algorithms] } : {}),
       })),

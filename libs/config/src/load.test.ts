@@ -25,7 +25,7 @@ policy: { files: ["policies/default.cedar"] }
     const config = await loadConfig(path);
     expect(config.edge.listen).toBe('127.0.0.1:4566');
     expect(config.edge.clockSkewSeconds).toBe(900);
-    expect(config.identity.issuers[0]).toMatchObject({ issuer: 'https://idp.example.com', groupsClaim: 'groups' });
+    expect(config.identity.issuers[0]).toMatchObject({ issuer: 'https://idp.example.com', claims: { subject: 'sub', groups: 'groups' }, roles: ['*'] });
     expect(config.drivers.bus).toEqual({ kind: 'embedded' });
     expect(Object.isFrozen(config.identity.issuers)).toBe(true);
   });

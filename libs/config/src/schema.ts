@@ -5,12 +5,31 @@ const hostPort = z
   .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected "host:port", e.g. "127.0.0.1:4566"');
 const url = z.url({ protocol: /^https?$/ });
 
+const claimName = z.string().min(1);
+
 const issuer = z.strictObject({
   issuer: url,
   audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   jwksUri: url.optional(),
   algorithms: z.array(z.string()).optional(),
-  groupsClaim: z.string().default('groups'),
+  /** Who this issuer speaks for; only shown in records and listings. */
+  kind: z.enum(['people', 'workloads']).default('workloads'),
+  /**
+   * Which claims carry what. A name is looked up as a whole first (URL-named claims such as
+   * "https://example.com/groups", or "cognito:groups"), then as a dotted path ("realm_access.roles").
+   */
+  claims: z
+    .strictObject({
+      subject: claimName.default('sub'),
+      name: claimName.default('name'),
+      email: claimName.default('email'),
+      groups: claimName.default('groups'),
+    })
+    .prefault({}),
+  /** Role ARNs this issuer's tokens may use; `*` matches any run of characters. */
+  roles: z.array(z.string().min(1)).min(1).default(['*']),
+  /** Longest Airlock session a token from this issuer can buy (also capped by edge.maxSessionSeconds). */
+  maxSessionSeconds: z.number().int().min(900).max(43_200).optional(),
 });
 
 const serviceEndpoint = z.strictObject({
@@ -102,6 +121,12 @@ export const configSchema = z.strictObject({
   services: z
     .strictObject(Object.fromEntries(serviceNames.map((name) => [name, serviceEndpoint.optional()])) as {
       [K in (typeof serviceNames)[number]]: z.ZodOptional<typeof serviceEndpoint>;
+    })
+    .prefault({}),
+  admin: z
+    .strictObject({
+      /** Groups whose members may list and revoke sessions through the edge's admin API. */
+      groups: z.array(z.string().min(1)).default([]),
     })
     .prefault({}),
   logging: z
