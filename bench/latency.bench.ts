@@ -48,7 +48,7 @@ const config = () => ({
   policy: { files: ['policies/default.cedar'] },
   logging: { level: 'warn' },
 });
-const env = () => ({ AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1', AIRLOCK_SESSION_KEYS: `bench:${randomBytes(32).toString('base64')}` });
+const env = () => ({ ...(process.env.BENCH_PROFILE_DIR ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}` } : {}), AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', AWS_REGION: 'us-east-1', AIRLOCK_SESSION_KEYS: `bench:${randomBytes(32).toString('base64')}` });
 
 async function measureHeadObject(client: S3Client): Promise<LatencySummary> {
   const head = () => client.send(new HeadObjectCommand({ Bucket: 'bench', Key: 'object.bin' }));

@@ -1,63 +1,74 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { loadConfig, serviceNamesInOrder, type ServiceName } from '@airlock/config';
 import { AirlockError } from '@airlock/errors';
-import { runEdge, runEmbedded, runService, type Running } from './run.js';
+import type { Command } from './commands/command.js';
+import { commands } from './commands/table.js';
+import { Failure, UsageError } from './people/errors.js';
 
+/** Synopsis lines of every command (detail lines, indented, are left to `airlock <command> --help`), then summaries. */
 const usage = `Usage:
-  airlock dev [--config FILE]                 run every service in this process (embedded mode)
-  airlock serve <service> [--config FILE]     run one service (distributed mode)
-      services: edge, ${serviceNamesInOrder.join(', ')}
-  airlock --help`;
+${commands.flatMap((command) => command.usage.split('\n').filter((line) => !line.startsWith(' ')).map((line) => `  ${line}`)).join('\n')}
+  airlock <command> --help      options and details of one command
+
+Commands:
+${commands.map((command) => `  ${command.name.padEnd(13)}${command.summary}`).join('\n')}`;
+
+/** The global options `dev` and `serve` have always accepted before the command name (`airlock -c FILE dev`). */
+const optionsWithValue = new Set(['--config', '-c']);
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { config: { type: 'string', short: 'c' }, help: { type: 'boolean', short: 'h' } },
-  });
-  const [command, target] = positionals;
-  if (values.help || !command) {
+  const at = commandIndex(argv);
+  const name = at < 0 ? undefined : argv[at];
+  const rest = at < 0 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)];
+  const asksHelp = (args: string[]) => {
+    const end = args.indexOf('--');
+    return (end < 0 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+  };
+  if (name === undefined) {
     console.log(usage);
-    return values.help ? 0 : 2;
+    return asksHelp(argv) ? 0 : 2;
   }
-  const config = await loadConfig(values.config);
-  let running: Running;
-  switch (command) {
-    case 'dev':
-      running = await runEmbedded(config);
-      console.log(`Airlock is running (embedded mode). Point AWS clients at ${running.edgeUrl}`);
-      break;
-    case 'serve':
-      if (target === 'edge') running = await runEdge(config);
-      else if (target && (serviceNamesInOrder as readonly string[]).includes(target)) running = await runService(target as ServiceName, config);
-      else {
-        console.error(`Unknown service "${target ?? ''}".\n${usage}`);
-        return 2;
-      }
-      break;
-    default:
-      console.error(`Unknown command "${command}".\n${usage}`);
-      return 2;
+  const command: Command | undefined = commands.find((candidate) => candidate.name === name);
+  if (!command) {
+    console.error(`Unknown command "${name}".\n${usage}`);
+    return 2;
   }
-  await waitForSignal();
-  await running.close();
-  return 0;
+  if (asksHelp(rest)) {
+    console.log(`Usage:\n  ${command.usage.split('\n').join('\n  ')}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`airlock: ${error.message} (see airlock ${command.name} --help)`);
+    return 2;
+  }
 }
 
-function waitForSignal(): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+/** Where the command name is: the first argument that is neither an option nor the value of --config. */
+function commandIndex(argv: string[]): number {
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!;
+    if (arg === '--') return -1;
+    if (optionsWithValue.has(arg)) index++;
+    else if (!arg.startsWith('-')) return index;
+  }
+  return -1;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    const message = error instanceof AirlockError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
-    console.error(`airlock: ${message}`);
-    process.exit(error instanceof AirlockError ? 2 : 1);
-  },
-);
+/** Exits once what was written has been handed to the OS: pipes are asynchronous on some platforms. */
+async function exit(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((stream) => new Promise((resolve) => stream.write('', resolve))));
+  process.exit(code);
+}
+
+main(process.argv.slice(2)).then(exit, (error: unknown) => {
+  // A failure, or a system error (EACCES on the config directory, say), says all a person needs in its message.
+  if (error instanceof Failure || (error instanceof Error && 'syscall' in error)) {
+    console.error(`airlock: ${error.message}`);
+    return exit(1);
+  }
+  const message = error instanceof AirlockError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`airlock: ${message}`);
+  return exit(error instanceof AirlockError ? 2 : 1);
+});

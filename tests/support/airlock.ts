@@ -41,8 +41,21 @@ export async function startEmbeddedAirlock({ config, env }: Launch): Promise<Air
   };
 }
 
+/** One more edge process of a distributed Airlock: same configuration and back ends, its own port. */
+export interface ExtraEdge {
+  url: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export interface DistributedAirlock extends AirlockUnderTest {
+  restart(service: string): Promise<void>;
+  /** Starts another edge (`airlock serve edge`) on a free port; `stop()` stops it with the rest. */
+  addEdge(): Promise<ExtraEdge>;
+}
+
 /** Runs every service as its own process (`airlock serve <service>`), talking gRPC. */
-export async function startDistributedAirlock({ config, env }: Launch): Promise<AirlockUnderTest & { restart(service: string): Promise<void> }> {
+export async function startDistributedAirlock({ config, env }: Launch): Promise<DistributedAirlock> {
   const dataDir = await mkdtemp(join(tmpdir(), 'airlock-distributed-'));
   const services: Record<string, { listen: string }> = {};
   for (const name of backEndServices) services[name] = { listen: `127.0.0.1:${await freePort()}` };
@@ -63,24 +76,43 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
     await Promise.all([...processes.values()].map((launched) => launched.stop()));
     throw error;
   }
+  const extraEdges: Launched[] = [];
   return {
     url: `http://127.0.0.1:${port}`,
     dataDir,
-    output: () => [...processes.values()].map((launched) => launched.output()).join('\n'),
+    output: () => [...processes.values(), ...extraEdges].map((launched) => launched.output()).join('\n'),
     async restart(name) {
       await processes.get(name)?.stop();
       await start(name);
     },
+    async addEdge() {
+      const edgePort = await freePort();
+      const edgeConfigPath = await writeConfig(
+        dataDir,
+        { dataDir, ...config, services, edge: { ...(config.edge as object), listen: `127.0.0.1:${edgePort}` } },
+        `airlock-edge-${edgePort}.yaml`,
+      );
+      const launched = launch(['serve', 'edge', '--config', edgeConfigPath], env);
+      extraEdges.push(launched);
+      const url = `http://127.0.0.1:${edgePort}`;
+      try {
+        await waitForHealth(url, [launched]);
+      } catch (error) {
+        await launched.stop();
+        throw error;
+      }
+      return { url, output: () => launched.output(), stop: () => launched.stop() };
+    },
     async stop() {
-      await processes.get('edge')?.stop();
+      await Promise.all([processes.get('edge'), ...extraEdges].map((launched) => launched?.stop()));
       await Promise.all([...processes.values()].map((launched) => launched.stop()));
       await rm(dataDir, { recursive: true, force: true });
     },
   };
 }
 
-async function writeConfig(dir: string, config: Record<string, unknown>): Promise<string> {
-  const path = join(dir, 'airlock.yaml');
+async function writeConfig(dir: string, config: Record<string, unknown>, name = 'airlock.yaml'): Promise<string> {
+  const path = join(dir, name);
   await writeFile(path, stringify(config));
   return path;
 }
@@ -102,11 +134,19 @@ function launch(args: string[], env: Record<string, string>): Launched {
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping = false;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      // A process that dies on its own is a finding: show what it said, or the failure that follows is a mystery.
+      if (!stopping) console.error(`airlock ${args.slice(0, 2).join(' ')} exited unexpectedly (code ${code}, signal ${signal}):\n${text.slice(-20_000)}`);
+      resolve();
+    }),
+  );
   return {
     child,
     output: () => text,
     async stop() {
+      stopping = true;
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

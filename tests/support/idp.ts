@@ -1,21 +1,40 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK, type JWTPayload } from 'jose';
 
 /**
  * A real OpenID Provider (the certified `oidc-provider` package) for tests, on 127.0.0.1. It issues RS256 JWT access
  * tokens through the client_credentials grant with a resource indicator, the way a workload identity would obtain a
  * token for Airlock. Any client id is accepted (its secret is derived from the id), so tests can name as many callers as
- * they like; the token's `sub` is the client id.
+ * they like; the token's `sub` is the client id (`system:serviceaccount:agents:billing` works too).
+ *
+ * Several can run at once, each shaped like a different kind of issuer (`groupsClaim`, `claims`); keys rotate on demand;
+ * `stop()` and `start()` take the provider off the network and back on the same port, with the same keys, to play an outage.
  */
 export interface TestIdp {
   /** `http://127.0.0.1:<port>`; discovery is at `${issuer}/.well-known/openid-configuration`. */
   issuer: string;
-  /** Obtains a token from the provider's token endpoint. */
-  issueToken(options?: { clientId?: string; groups?: string[]; audience?: string }): Promise<string>;
+  /** Obtains a token from the provider's token endpoint. `claims` are added to the token (test-only form field). */
+  issueToken(options?: { clientId?: string; groups?: string[]; audience?: string; claims?: Record<string, unknown> }): Promise<string>;
+  /**
+   * Signs any claims with the provider's current signing key and kid (or another published one), for tokens a real
+   * provider would not issue: expired, not yet valid, without a subject. `iss` defaults to this issuer.
+   */
+  sign(claims: JWTPayload, options?: { kid?: string }): Promise<string>;
+  /** The kid new tokens are signed with. */
+  currentKid(): string;
+  /** The public keys the provider publishes right now. */
+  publicKeys(): JWK[];
   /** Starts signing with a new key; previous keys stay published (so tokens already issued still verify) unless `retainPrevious` is false. */
   rotateKeys(options?: { retainPrevious?: boolean }): Promise<void>;
+  /** Paths requested so far (e.g. '/jwks'), to prove what the verifier asked for. */
+  requests(): string[];
+  /** Whether the provider is listening. */
+  readonly running: boolean;
+  /** Listens again on the same port, with the same keys and state, after `stop()`. */
+  start(): Promise<void>;
+  /** Stops listening and drops open connections; `start()` brings it back. Safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -24,8 +43,12 @@ export interface StartIdpOptions {
   port?: number;
   /** Default audience of issued tokens; defaults to 'airlock'. */
   audience?: string;
-  /** Default groups claim of issued tokens; defaults to []. */
+  /** Default groups of issued tokens; defaults to []. */
   groups?: string[];
+  /** Claim the groups are put in; defaults to 'groups'. A URL ('https://example.com/groups') makes a namespaced claim. */
+  groupsClaim?: string;
+  /** Extra claims of every token for a client (name, email, a `kubernetes.io` object…). */
+  claims?: (clientId: string) => Record<string, unknown>;
   /** Access token lifetime; defaults to 600 seconds. */
   tokenTtlSeconds?: number;
 }
@@ -49,17 +72,22 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
 
   const defaultAudience = options.audience ?? 'airlock';
   const defaultGroups = options.groups ?? [];
+  const groupsClaim = options.groupsClaim ?? 'groups';
   const ttl = options.tokenTtlSeconds ?? 600;
   let keys: JWK[] = [await newSigningKey()];
   let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+  const requested: string[] = [];
 
   const server = createServer((request, response) => {
+    requested.push(new URL(request.url ?? '/', 'http://idp').pathname);
     if (handler) handler(request, response);
     else response.writeHead(503).end();
   });
   server.listen(options.port ?? 0, '127.0.0.1');
   await once(server, 'listening');
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const port = (server.address() as AddressInfo).port;
+  const issuer = `http://127.0.0.1:${port}`;
+  let running = true;
 
   const store = new Map<string, Record<string, unknown>>();
   class Adapter {
@@ -112,10 +140,13 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
           }),
         },
       },
-      // Test-only: a `groups` form field on the token request (JSON array) sets the token's groups claim.
-      extraTokenClaims: (ctx: OidcContext) => {
-        const requested = ctx.oidc?.body?.['groups'];
-        return { groups: typeof requested === 'string' ? (JSON.parse(requested) as string[]) : defaultGroups };
+      // Test-only: a `groups` form field on the token request (JSON array) sets the token's groups, and a `claims` field
+      // (JSON object) adds claims, over the provider's per-client claims.
+      extraTokenClaims: (ctx: OidcContext, token: { clientId?: string }) => {
+        const body = ctx.oidc?.body ?? {};
+        const groups = typeof body['groups'] === 'string' ? (JSON.parse(body['groups']) as string[]) : defaultGroups;
+        const extra = typeof body['claims'] === 'string' ? (JSON.parse(body['claims']) as Record<string, unknown>) : {};
+        return { ...options.claims?.(token.clientId ?? ''), [groupsClaim]: groups, ...extra };
       },
     });
     handler = provider.callback();
@@ -133,6 +164,7 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
         resource: `${RESOURCE_PREFIX}${encodeURIComponent(request.audience ?? defaultAudience)}`,
       });
       if (request.groups) form.set('groups', JSON.stringify(request.groups));
+      if (request.claims) form.set('claims', JSON.stringify(request.claims));
       const response = await fetch(`${issuer}/token`, { method: 'POST', body: form });
       const body = (await response.json()) as { access_token?: string; error?: string; error_description?: string };
       if (!response.ok || typeof body.access_token !== 'string') {
@@ -140,13 +172,33 @@ export async function startIdp(options: StartIdpOptions = {}): Promise<TestIdp> 
       }
       return body.access_token;
     },
+    async sign(claims, signing = {}) {
+      const kid = signing.kid ?? (keys[0]?.kid as string);
+      const jwk = keys.find((key) => key.kid === kid);
+      if (!jwk) throw new Error(`test IdP does not hold a key ${kid}`);
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ iss: issuer, iat: now, ...claims }).setProtectedHeader({ alg: 'RS256', kid, typ: 'JWT' }).sign(await importJWK(jwk, 'RS256'));
+    },
+    currentKid: () => keys[0]?.kid as string,
+    publicKeys: () => keys.map(({ kty, n, e, kid, alg, use }) => ({ kty, n, e, kid, alg, use }) as JWK),
     async rotateKeys(rotation = {}) {
       const next = await newSigningKey();
       keys = rotation.retainPrevious === false ? [next] : [next, ...keys];
       configure();
     },
+    requests: () => [...requested],
+    get running() {
+      return running;
+    },
+    async start() {
+      if (running) return;
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+      running = true;
+    },
     async stop() {
-      handler = undefined;
+      if (!running) return;
+      running = false;
       server.closeAllConnections();
       server.close();
       await once(server, 'close');

@@ -38,7 +38,7 @@ describe('createTokenVerifier against a real OpenID Provider (oidc-provider)', (
     const verifier = createTokenVerifier([{ issuer: idp.issuer, audience: 'airlock' }]);
     const token = await idp.issueToken({ clientId: 'billing-agent' });
     const identity = await verifier.verify(token);
-    expect(identity).toMatchObject({ issuer: idp.issuer, subject: 'billing-agent', audience: 'airlock', groups: ['engineers', 'on-call'] });
+    expect(identity).toMatchObject({ issuer: idp.issuer, kind: 'workloads', subject: 'billing-agent', audience: 'airlock', groups: ['engineers', 'on-call'], roles: ['*'] });
     expect(identity.expiresAt.getTime()).toBeGreaterThan(Date.now());
     expect(Object.keys(identity.claims).sort()).toEqual(['aud', 'exp', 'groups', 'iat', 'iss', 'sub']);
     expect(JSON.stringify(identity)).not.toContain(token.split('.')[2]);
@@ -75,21 +75,23 @@ describe('createTokenVerifier against a real OpenID Provider (oidc-provider)', (
     expect(counter.calls).toEqual(['/.well-known/openid-configuration', '/jwks']);
   });
 
-  it('follows a key rotation, and refuses tokens whose key was withdrawn', async () => {
+  it('follows a key rotation at once, and refuses tokens whose key was withdrawn', async () => {
     const rotating = await startIdp();
     try {
-      const verifier = createTokenVerifier([{ issuer: rotating.issuer, audience: 'airlock' }]);
+      const counter = countingFetch();
+      const verifier = createTokenVerifier([{ issuer: rotating.issuer, audience: 'airlock' }], { fetch: counter.fetch });
+      const start = Date.now();
+      const at = (seconds: number) => new Date(start + seconds * 1000);
       const before = await rotating.issueToken();
-      await verifier.verify(before);
-      // jose refetches a key set for an unknown kid at most every 30 seconds; move the clock past that.
-      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 31_000 });
+      await verifier.verify(before, at(0));
       await rotating.rotateKeys();
-      await verifier.verify(await rotating.issueToken());
-      await verifier.verify(before);
-      vi.setSystemTime(Date.now() + 31_000);
+      await verifier.verify(await rotating.issueToken(), at(1));
+      await verifier.verify(before, at(2));
+      expect(counter.calls).toEqual(['/.well-known/openid-configuration', '/jwks', '/jwks']);
+      // The next unknown kid may be fetched only after the cooldown (30 seconds by default).
       await rotating.rotateKeys({ retainPrevious: false });
-      await verifier.verify(await rotating.issueToken());
-      expect((await codeOf(verifier.verify(before))).code).toBe('InvalidIdentityToken');
+      await verifier.verify(await rotating.issueToken(), at(32));
+      expect((await codeOf(verifier.verify(before, at(33)))).code).toBe('InvalidIdentityToken');
     } finally {
       await rotating.stop();
     }
@@ -195,12 +197,14 @@ describe('createTokenVerifier with crafted tokens', () => {
     const identity = await verifier().verify(await keys.sign(claims), NOW);
     expect(identity).toEqual({
       issuer: keys.issuer,
+      kind: 'workloads',
       subject: 'agent-7',
       audience: 'airlock',
       groups: ['eng'],
       name: 'Agent Seven',
       email: 'agent-7@example.com',
       expiresAt: new Date((epoch(NOW) + 600) * 1000),
+      roles: ['*'],
       claims: { iss: keys.issuer, aud: 'airlock', sub: 'agent-7', iat: epoch(NOW), exp: epoch(NOW) + 600, groups: ['eng'], email: 'agent-7@example.com', name: 'Agent Seven' },
     });
   });
@@ -271,12 +275,79 @@ describe('createTokenVerifier with crafted tokens', () => {
   });
 
   it('reads groups from a configured claim, a nested path, or a single string, and refuses other shapes', async () => {
-    const roles = await keys.sign({ ...claims, realm_access: { roles: ['ops'] }, 'https://example.com/groups': ['namespaced'] });
-    expect((await verifier({ groupsClaim: 'realm_access.roles' }).verify(roles, NOW)).groups).toEqual(['ops']);
-    expect((await verifier({ groupsClaim: 'https://example.com/groups' }).verify(roles, NOW)).groups).toEqual(['namespaced']);
-    expect((await verifier({ groupsClaim: 'missing' }).verify(roles, NOW)).groups).toEqual([]);
+    const roles = await keys.sign({ ...claims, realm_access: { roles: ['ops'] }, 'https://example.com/groups': ['namespaced'], 'cognito:groups': ['pool'] });
+    expect((await verifier({ claims: { groups: 'realm_access.roles' } }).verify(roles, NOW)).groups).toEqual(['ops']);
+    expect((await verifier({ claims: { groups: 'https://example.com/groups' } }).verify(roles, NOW)).groups).toEqual(['namespaced']);
+    expect((await verifier({ claims: { groups: 'cognito:groups' } }).verify(roles, NOW)).groups).toEqual(['pool']);
+    expect((await verifier({ claims: { groups: 'missing' } }).verify(roles, NOW)).groups).toEqual([]);
     expect((await verifier().verify(await keys.sign({ ...claims, groups: 'solo' }), NOW)).groups).toEqual(['solo']);
     expect((await codeOf(verifier().verify(await keys.sign({ ...claims, groups: ['ok', 7] }), NOW))).code).toBe('InvalidIdentityToken');
+    expect((await codeOf(verifier().verify(await keys.sign({ ...claims, groups: { admin: true } }), NOW))).message).toMatch(/"groups" claim must be a list of group names/);
+  });
+
+  it('maps subject, name, e-mail and groups through the claim mapping, including Kubernetes service-account tokens', async () => {
+    const kubernetes = {
+      ...claims,
+      sub: 'system:serviceaccount:agents:billing',
+      'kubernetes.io': { namespace: 'agents', serviceaccount: { name: 'billing', uid: '5f0c' }, pod: { name: 'billing-7d9' } },
+    };
+    const identity = await verifier({
+      kind: 'workloads',
+      claims: { name: 'kubernetes.io.serviceaccount.name', groups: 'kubernetes.io.namespace' },
+    }).verify(await keys.sign(kubernetes), NOW);
+    expect(identity).toMatchObject({ kind: 'workloads', subject: 'system:serviceaccount:agents:billing', name: 'billing', groups: ['agents'], email: 'agent-7@example.com' });
+
+    const person = { ...claims, preferred_username: 'ada', profile: { mail: 'ada@example.com', display: 'Ada L.' }, 'https://example.com/groups': ['admins'] };
+    const mapped = await verifier({
+      kind: 'people',
+      claims: { subject: 'preferred_username', name: 'profile.display', email: 'profile.mail', groups: 'https://example.com/groups' },
+    }).verify(await keys.sign(person), NOW);
+    expect(mapped).toMatchObject({ kind: 'people', subject: 'ada', name: 'Ada L.', email: 'ada@example.com', groups: ['admins'] });
+    // Records keep the standard claims and the mapped values, nothing else.
+    expect(mapped.claims).toEqual({ iss: keys.issuer, aud: 'airlock', sub: 'agent-7', iat: epoch(NOW), exp: epoch(NOW) + 600, preferred_username: 'ada', name: 'Ada L.', email: 'ada@example.com', groups: ['admins'] });
+  });
+
+  it('prefers a claim named in full over a dotted path, and follows paths whose segments contain dots', async () => {
+    const token = await keys.sign({ ...claims, 'a.b': 'whole', a: { b: 'path' }, 'x.io': { 'y.z': { w: 'deep' } } });
+    expect((await verifier({ claims: { subject: 'a.b' } }).verify(token, NOW)).subject).toBe('whole');
+    expect((await verifier({ claims: { subject: 'x.io.y.z.w' } }).verify(token, NOW)).subject).toBe('deep');
+  });
+
+  it('refuses a token without its configured subject claim, or with one that is not a string', async () => {
+    expect(await codeOf(verifier({ claims: { subject: 'email_verified_login' } }).verify(await keys.sign(claims), NOW))).toEqual({
+      code: 'InvalidIdentityToken',
+      message: 'The identity token has no subject (email_verified_login) claim.',
+    });
+    expect((await codeOf(verifier().verify(await keys.sign({ ...claims, sub: '' }), NOW))).code).toBe('InvalidIdentityToken');
+    expect(await codeOf(verifier({ claims: { subject: 'uid' } }).verify(await keys.sign({ ...claims, uid: 42 }), NOW))).toEqual({
+      code: 'InvalidIdentityToken',
+      message: expect.stringMatching(/subject claim "uid" must be a string/) as string,
+    });
+  });
+
+  it('leaves out a name or e-mail of the wrong shape rather than refusing the token', async () => {
+    const identity = await verifier().verify(await keys.sign({ ...claims, name: ['A', 'B'], email: 7 }), NOW);
+    expect(identity.name).toBeUndefined();
+    expect(identity.email).toBeUndefined();
+  });
+
+  it('carries the issuer kind, role patterns and session cap on the identity', async () => {
+    const identity = await verifier({ kind: 'people', roles: ['arn:aws:iam::123456789012:role/people-*'], maxSessionSeconds: 1800 }).verify(await keys.sign(claims), NOW);
+    expect(identity).toMatchObject({ kind: 'people', roles: ['arn:aws:iam::123456789012:role/people-*'], maxSessionSeconds: 1800 });
+  });
+
+  it('accepts exp and nbf within the clock tolerance and refuses them beyond it, and refuses a token issued in the future', async () => {
+    const at = (seconds: number) => new Date((epoch(NOW) + seconds) * 1000);
+    expect((await codeOf(verifier().verify(await keys.sign({ ...claims, nbf: epoch(NOW) + 60 }), NOW))).code).toBe('none');
+    expect((await codeOf(verifier().verify(await keys.sign({ ...claims, nbf: epoch(NOW) + 61 }), NOW))).message).toMatch(/not valid yet/);
+    expect((await codeOf(verifier().verify(await keys.sign({ ...claims, iat: epoch(NOW) + 60 }), NOW))).code).toBe('none');
+    expect(await codeOf(verifier().verify(await keys.sign({ ...claims, iat: epoch(NOW) + 3600, exp: epoch(NOW) + 7200 }), NOW))).toEqual({
+      code: 'InvalidIdentityToken',
+      message: expect.stringMatching(/issued in the future/) as string,
+    });
+    const token = await keys.sign(claims);
+    expect((await codeOf(verifier({ clockToleranceSec: 300 }).verify(token, at(600 + 299)))).code).toBe('none');
+    expect((await codeOf(verifier({ clockToleranceSec: 300 }).verify(token, at(600 + 301)))).code).toBe('ExpiredIdentityToken');
   });
 
   it('maps discovery and JWKS failures to IdpUnreachable, caching nothing that failed', async () => {
@@ -290,7 +361,46 @@ describe('createTokenVerifier with crafted tokens', () => {
     keys.mode = 'discovery-500';
     expect((await codeOf(discovering.verify(token, NOW))).code).toBe('IdpUnreachable');
     keys.mode = 'ok';
-    expect((await codeOf(discovering.verify(token, NOW))).code).toBe('none');
+    // A failed attempt is not repeated within the cooldown (30 seconds), then the IdP is asked again.
+    expect((await codeOf(discovering.verify(token, new Date(NOW.getTime() + 29_000)))).code).toBe('IdpUnreachable');
+    expect((await codeOf(discovering.verify(token, new Date(NOW.getTime() + 30_000)))).code).toBe('none');
+  });
+
+  it('keeps verifying tokens signed by known keys while the IdP is down, past the cache age, asking it once per cooldown', async () => {
+    const later = (minutes: number) => new Date(NOW.getTime() + minutes * 60_000);
+    const longLived = await keys.sign({ ...claims, exp: epoch(NOW) + 24 * 3600 });
+    const shared = verifier();
+    await shared.verify(longLived, NOW);
+    keys.mode = 'jwks-500';
+    const asked = keys.requests.length;
+    for (const minutes of [11, 11.1, 11.2, 60, 600]) expect((await codeOf(shared.verify(longLived, later(minutes)))).code).toBe('none');
+    // 11 min (stale: one attempt), 11.1 and 11.2 (within the cooldown: none), 60 and 600 (one each).
+    expect(keys.requests.length - asked).toBe(3);
+  });
+
+  it('does not let a storm of made-up kids hammer the IdP', async () => {
+    const shared = verifier();
+    await shared.verify(await keys.sign(claims), NOW);
+    const asked = keys.requests.length;
+    const stranger = await generateKeyPair('RS256');
+    const forged = await Promise.all(Array.from({ length: 30 }, (_, n) => keys.sign(claims, { key: stranger.privateKey, kid: `made-up-${n}` })));
+    const results = await Promise.all(forged.map((token) => codeOf(shared.verify(token, NOW))));
+    expect(new Set(results.map((result) => result.message))).toEqual(new Set(['The identity token is signed with a key its issuer does not publish.']));
+    expect(keys.requests.length - asked).toBe(1);
+  });
+
+  it('refuses a token naming one trusted issuer but signed by another', async () => {
+    const second = await startKeyServer();
+    try {
+      const both = createTokenVerifier([
+        { issuer: keys.issuer, audience: 'airlock', jwksUri: keys.jwksUri },
+        { issuer: second.issuer, audience: 'airlock', jwksUri: second.jwksUri },
+      ]);
+      expect((await codeOf(both.verify(await second.sign(claims), NOW))).code).toBe('InvalidIdentityToken');
+      expect((await codeOf(both.verify(await second.sign({ ...claims, iss: second.issuer }), NOW))).code).toBe('none');
+    } finally {
+      await second.stop();
+    }
   });
 
   it('never repeats the token in an error message', async () => {
@@ -306,6 +416,13 @@ describe('createTokenVerifier with crafted tokens', () => {
       expect(attempt({ algorithms })).toThrow(expect.objectContaining({ code: 'InvalidConfiguration' }) as AirlockError);
     }
     expect(attempt({ audience: [] })).toThrow(AirlockError);
+    expect(attempt({ clockToleranceSec: 301 })).toThrow(/clockToleranceSec/);
+    expect(attempt({ roles: [] })).toThrow(/roles must list/);
+    expect(attempt({ roles: [''] })).toThrow(/roles must list/);
+    expect(attempt({ claims: { subject: '' } })).toThrow(/claims.subject/);
+    expect(attempt({ claims: { group: 'x' } as never })).toThrow(/claims.group is not a claim/);
+    expect(attempt({ kind: 'robots' as never })).toThrow(/kind/);
+    expect(attempt({ maxSessionSeconds: 0 })).toThrow(/maxSessionSeconds/);
     expect(attempt({ issuer: 'not a url' })).toThrow(AirlockError);
     expect(attempt({ jwksUri: 'file:///etc/keys' })).toThrow(AirlockError);
     expect(() => createTokenVerifier([{ issuer: 'https://a.example', audience: 'x' }, { issuer: 'https://a.example', audience: 'y' }])).toThrow(/twice/);

@@ -2,9 +2,9 @@ import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { MaskedValue, MaskingServiceService, MaskRequest } from '@airlock/contracts';
 import type { ServiceClient } from '@airlock/transport';
+import type { UpstreamResponse } from './forward.js';
 import { isHopByHop } from './http.js';
 
 // Headers that describe the exact upstream bytes; they are wrong once masking changes the body. (An S3 ETag names
@@ -31,7 +31,7 @@ const planCache = new Map<string, boolean>();
  * Streams the upstream answer to the client. Bodies that may hold secrets go through the masking stream; binary
  * bodies and HEAD answers go straight through. Plans are pure functions of their inputs, so they are cached.
  */
-export async function sendAnswer(upstream: Dispatcher.ResponseData, response: ServerResponse, plan: AnswerPlan): Promise<AnswerResult> {
+export async function sendAnswer(upstream: UpstreamResponse, response: ServerResponse, plan: AnswerPlan): Promise<AnswerResult> {
   const contentType = headerString(upstream.headers['content-type']);
   const transform = plan.method !== 'HEAD' && (await needsMasking(plan, contentType));
   const headers: Record<string, string | string[]> = {};

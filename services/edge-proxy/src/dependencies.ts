@@ -25,7 +25,7 @@ export interface EdgeDependencies {
   credentials: ServiceClient<typeof CredentialVendingServiceService>;
   masking: ServiceClient<typeof MaskingServiceService>;
   events: SessionEventSink;
-  /** Holds revoked session ids. */
+  /** Shared by every edge: the session registry and revocations (session-registry.ts, revocations.ts). */
   state: StateStore;
   now: () => Date;
 }

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Dispatcher } from 'undici';
 import type { EdgeDependencies } from './dependencies.js';
-import { createUpstreamDispatcher } from './forward.js';
+import { createUpstreamAgents } from './forward.js';
 import { createHostCheck } from './hosts.js';
 import { handleRequest, type PipelineContext } from './pipeline.js';
 import { createRevocationCheck } from './revocations.js';
+import { createSessionRegistry } from './session-registry.js';
 
 export interface RunningEdge {
   readonly port: number;
@@ -17,7 +17,7 @@ export interface RunningEdge {
 /** Starts the AWS-compatible HTTP endpoint. */
 export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdge> {
   const [listenHost, listenPort] = splitHostPort(deps.settings.listen);
-  const dispatcher: Dispatcher = createUpstreamDispatcher();
+  const upstreams = createUpstreamAgents();
   const inFlight = new Set<Promise<void>>();
   const server: Server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 });
   server.on('clientError', (_error, socket) => {
@@ -34,9 +34,10 @@ export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdg
   // The host check needs the bound port, so requests are taken only from here on.
   const context: PipelineContext = {
     deps,
-    dispatcher,
+    upstreams,
     assertHost: createHostCheck(deps.settings.hosts, listenHost, port),
-    assertNotRevoked: createRevocationCheck(deps.state),
+    revocations: createRevocationCheck(deps.state),
+    registry: createSessionRegistry(deps.state, { edgeId: deps.settings.edgeId, maxSessionSeconds: deps.settings.maxSessionSeconds, now: deps.now }),
   };
   server.on('request', (request, response) => {
     const handled = handleRequest(request, response, context).catch((error: unknown) => {
@@ -57,7 +58,7 @@ export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdg
       const timedOut = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), graceMs).unref());
       if ((await Promise.race([drained, timedOut])) === 'timeout') server.closeAllConnections();
       await closed;
-      await dispatcher.close();
+      upstreams.close();
     },
   };
 }

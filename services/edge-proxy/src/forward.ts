@@ -1,6 +1,6 @@
-import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { pipeline, type Readable } from 'node:stream';
 import type { AwsCredentials } from '@airlock/contracts';
 import type { UpstreamTarget } from '@airlock/aws-protocol';
 import { toAirlockError } from '@airlock/errors';
@@ -24,25 +24,52 @@ export interface UpstreamRequest {
   signal: AbortSignal;
 }
 
-export function createUpstreamDispatcher(): Dispatcher {
-  return new Agent({ keepAliveTimeout: 30_000, connections: 256, headersTimeout: 300_000, bodyTimeout: 300_000 });
+export interface UpstreamResponse {
+  statusCode: number;
+  headers: IncomingHttpHeaders;
+  body: Readable;
+}
+
+export interface UpstreamAgents {
+  http: HttpAgent;
+  https: HttpsAgent;
+  close(): void;
+}
+
+/**
+ * Kept-alive connections to upstreams. Node's own HTTP client is used because it tolerates an upstream that closes
+ * the connection while the client is applying backpressure, which some HTTP/1.1 servers do after every answer.
+ */
+export function createUpstreamAgents(): UpstreamAgents {
+  const options = { keepAlive: true, maxSockets: 256, maxFreeSockets: 64, scheduling: 'lifo' as const };
+  const http = new HttpAgent(options);
+  const https = new HttpsAgent(options);
+  return {
+    http,
+    https,
+    close() {
+      http.destroy();
+      https.destroy();
+    },
+  };
 }
 
 /** Re-signs the call with vended credentials for the endpoint Airlock derived, and sends it, streaming the body. */
-export async function forward(call: UpstreamRequest, dispatcher: Dispatcher): Promise<Dispatcher.ResponseData> {
+export async function forward(call: UpstreamRequest, agents: UpstreamAgents): Promise<UpstreamResponse> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(call.headers)) {
     if (value === undefined || replacedHeaders.has(name) || isHopByHop(name)) continue;
     headers[name] = Array.isArray(value) ? value.join(',') : value;
   }
-  // undici sends no Content-Length for a request without a body, so signing one would break the signature upstream.
+  // A request without a body carries no Content-Length, so none may be signed either.
   if (call.body !== undefined && call.contentLength !== undefined) headers['content-length'] = String(call.contentLength);
   const { url } = call.target;
+  const secure = url.protocol !== 'http:';
   const basePath = url.pathname.replace(/\/$/, '');
   const signed = await resign(
     {
       method: call.method,
-      protocol: url.protocol === 'http:' ? 'http:' : 'https:',
+      protocol: secure ? 'https:' : 'http:',
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
       path: `${basePath}${call.rawPath}`,
@@ -56,16 +83,25 @@ export async function forward(call: UpstreamRequest, dispatcher: Dispatcher): Pr
     },
     { region: call.target.signingRegion, service: call.service, payloadHash: call.payloadHash },
   );
-  const { host: _host, ...sendHeaders } = signed.headers;
-  try {
-    return await request(`${url.origin}${basePath}${call.rawPath}${call.rawQuery ? `?${call.rawQuery}` : ''}`, {
-      method: call.method as Dispatcher.HttpMethod,
-      headers: sendHeaders,
-      body: call.body ?? null,
-      signal: call.signal,
-      dispatcher,
-    });
-  } catch (error) {
-    throw toAirlockError(error, 'UpstreamUnreachable', `The AWS endpoint ${url.host} could not be reached.`);
-  }
+  const send = secure ? httpsRequest : httpRequest;
+  return new Promise<UpstreamResponse>((resolve, reject) => {
+    const fail = (error: unknown) => reject(toAirlockError(error, 'UpstreamUnreachable', `The AWS endpoint ${url.host} could not be reached.`));
+    const outgoing = send(
+      {
+        agent: secure ? agents.https : agents.http,
+        protocol: secure ? 'https:' : 'http:',
+        hostname: url.hostname,
+        port: url.port || (secure ? 443 : 80),
+        method: call.method,
+        path: `${basePath}${call.rawPath}${call.rawQuery ? `?${call.rawQuery}` : ''}`,
+        headers: signed.headers,
+        signal: call.signal,
+      },
+      (incoming) => resolve({ statusCode: incoming.statusCode ?? 502, headers: incoming.headers, body: incoming }),
+    );
+    outgoing.on('error', fail);
+    if (call.body === undefined) outgoing.end();
+    else if (Buffer.isBuffer(call.body)) outgoing.end(call.body);
+    else pipeline(call.body, outgoing, (error) => error && fail(error));
+  });
 }

@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import {
   classify,
   formBodyParameters,
@@ -17,11 +16,14 @@ import {
 import { ApprovalStatus, Decision, type AwsCall, type CallRecorded, type DecideResponse, type MaskedValue, type Principal } from '@airlock/contracts';
 import { AirlockError, toAirlockError } from '@airlock/errors';
 import { parseAuthorization, verifySignature, type IncomingRequestHead, type ParsedAuthorization } from '@airlock/sigv4';
+import { adminApiPrefix, handleAdminRequest } from './admin-api.js';
 import { sendAnswer } from './answer.js';
 import type { EdgeDependencies } from './dependencies.js';
-import { forward } from './forward.js';
+import { forward, type UpstreamAgents, type UpstreamResponse } from './forward.js';
 import { decodePath, firstHeader, readBounded, sendText, splitTarget } from './http.js';
 import { payloadMode, sha256Hex, verifyingStream } from './payload.js';
+import type { RevocationCheck } from './revocations.js';
+import type { SessionRegistry } from './session-registry.js';
 import { assumeRoleWithWebIdentity } from './sts-facade.js';
 
 /** Largest body read whole: query and JSON API calls, whose parameters policy needs before forwarding. */
@@ -30,9 +32,10 @@ const unsignedBodyLimit = 64 * 1024;
 
 export interface PipelineContext {
   deps: EdgeDependencies;
-  dispatcher: Dispatcher;
+  upstreams: UpstreamAgents;
   assertHost(host: string | undefined): void;
-  assertNotRevoked(sessionId: string): Promise<void>;
+  revocations: RevocationCheck;
+  registry: SessionRegistry;
 }
 
 /** What one request became; recorded as a session event when it ends. */
@@ -56,18 +59,28 @@ interface Outcome {
  */
 export async function handleRequest(request: IncomingMessage, response: ServerResponse, context: PipelineContext): Promise<void> {
   const { deps } = context;
+  const requestTarget = splitTarget(request.url);
+  // The admin API speaks JSON and takes OIDC bearer tokens, so it is routed before anything SigV4.
+  if (requestTarget.rawPath.startsWith(adminApiPrefix)) {
+    await handleAdminRequest(request, response, requestTarget.rawPath, requestTarget.rawQuery, context);
+    return;
+  }
   const requestId = randomUUID();
   const startedAt = performance.now();
   const abort = new AbortController();
   response.on('close', () => {
     if (!response.writableFinished) abort.abort();
   });
+  // A client that goes away mid-call surfaces as stream errors; they end this call, never the process.
+  const clientGone = () => abort.abort();
+  request.on('error', clientGone);
+  response.on('error', clientGone);
   const outcome: Outcome = { bytesIn: 0, bytesOut: 0, masked: [] };
   let protocol: Protocol = guessProtocol(request);
   let xmlNamespace: string | undefined;
   try {
     context.assertHost(request.headers.host);
-    const { rawPath, rawQuery } = splitTarget(request.url);
+    const { rawPath, rawQuery } = requestTarget;
     if (rawPath === '/_airlock/health' && request.method === 'GET') {
       sendText(response, 200, { 'content-type': 'text/plain' }, 'ok\n');
       return;
@@ -88,7 +101,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     if (!auth.securityToken) throw new AirlockError('UnknownAccessKey', 'The request has no session token; use the credentials Airlock issued.');
     const session = await deps.sessions.open(auth.accessKeyId, auth.securityToken, deps.now());
     outcome.sessionId = session.claims.sessionId;
-    await context.assertNotRevoked(session.claims.sessionId);
+    await context.revocations.assertNotRevoked(session.claims);
 
     const body = await takeBody(request, head, auth, service, session.secretAccessKey, context, outcome);
     const principal: Principal = {
@@ -144,7 +157,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     );
     if (!credentials) throw new AirlockError('Internal', 'Credential vending returned no credentials.');
 
-    let upstream: Dispatcher.ResponseData;
+    let upstream: UpstreamResponse;
     try {
       upstream = await forward(
         {
@@ -160,7 +173,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
           credentials,
           signal: abort.signal,
         },
-        context.dispatcher,
+        context.upstreams,
       );
     } catch (error) {
       throw body.failure() ?? error;

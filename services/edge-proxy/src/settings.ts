@@ -13,4 +13,8 @@ export interface EdgeSettings {
   allowedRegions: readonly string[];
   upstreamEndpoint?: string | undefined;
   dependencyTimeoutMs: number;
+  /** Groups whose members may list and revoke every session through the admin API (admin.groups). */
+  adminGroups: readonly string[];
+  /** The `iss` of every trusted identity issuer: the admin API checks and defaults a revoked subject's issuer by them. */
+  issuers: readonly string[];
 }

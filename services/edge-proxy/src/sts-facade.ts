@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Decision, type Principal } from '@airlock/contracts';
 import { AirlockError } from '@airlock/errors';
 import { escapeXml } from '@airlock/aws-protocol';
+import { assertRoleAllowed } from '@airlock/identity';
 import type { EdgeDependencies } from './dependencies.js';
+import { recordSession } from './session-registry.js';
 
 const stsNamespace = 'https://sts.amazonaws.com/doc/2011-06-15/';
 const roleArnPattern = /^arn:aws(-cn|-us-gov)?:iam::(\d{12}):role\/([\w+=,.@/-]{1,512})$/;
@@ -30,6 +32,8 @@ export async function assumeRoleWithWebIdentity(params: Record<string, string>, 
 
   const now = deps.now();
   const identity = await deps.tokens.verify(token, now);
+  // The issuer's own limit comes first: policy is not even asked about a role this kind of token may never use.
+  assertRoleAllowed(identity, roleArn);
   const principal: Principal = { subject: identity.subject, issuer: identity.issuer, groups: identity.groups, sessionId: '', name: identity.email ?? identity.name ?? '' };
   const decision = await deps.policy.decide(
     {
@@ -45,8 +49,15 @@ export async function assumeRoleWithWebIdentity(params: Record<string, string>, 
     });
   }
 
-  // The session never outlives the token that bought it, nor the configured maximum.
-  const lifetimeMs = Math.min(requestedSeconds * 1000, deps.settings.maxSessionSeconds * 1000, identity.expiresAt.getTime() - now.getTime());
+  // The session never outlives the token that bought it, nor the edge's maximum, nor the issuer's.
+  const lifetimeMs = Math.min(
+    requestedSeconds * 1000,
+    deps.settings.maxSessionSeconds * 1000,
+    (identity.maxSessionSeconds ?? Number.POSITIVE_INFINITY) * 1000,
+    identity.expiresAt.getTime() - now.getTime(),
+  );
+  // Within the clock tolerance a token may verify at or just past its expiry; it cannot buy a session that is over already.
+  if (lifetimeMs < 1000) throw new AirlockError('ExpiredIdentityToken', 'The identity token has expired; obtain a new one from your identity provider.');
   const { credentials, claims } = await deps.sessions.issue(
     {
       subject: identity.subject,
@@ -59,6 +70,7 @@ export async function assumeRoleWithWebIdentity(params: Record<string, string>, 
     },
     now,
   );
+  await recordSession(deps, claims);
   await deps.events.record(claims.sessionId, {
     $case: 'started',
     value: {
@@ -68,7 +80,7 @@ export async function assumeRoleWithWebIdentity(params: Record<string, string>, 
       claimsJson: JSON.stringify(identity.claims),
     },
   });
-  deps.logger.info({ sessionId: claims.sessionId, subject: identity.subject, issuer: identity.issuer, roleArn }, 'session issued');
+  deps.logger.info({ sessionId: claims.sessionId, subject: identity.subject, issuer: identity.issuer, kind: identity.kind, roleArn }, 'session issued');
 
   const [, , account, roleName] = role;
   const assumedRoleArn = `arn:aws:sts::${account}:assumed-role/${roleName?.split('/').pop()}/${roleSessionName}`;

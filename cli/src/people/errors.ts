@@ -1,0 +1,21 @@
+/**
+ * The two ways a people command ends badly. The command line maps them to exit codes: a usage error (the command was
+ * called wrongly) exits 2, a failure (the command was right, the world said no) exits 1. Messages are one line, meant
+ * for a person, and never carry a token or a secret.
+ */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export class Failure extends Error {
+  override readonly name = 'Failure';
+}
+
+/** `fetch` failures hide the reason in `cause` (ECONNREFUSED, ENOTFOUND…); a person needs it in the message. */
+export function networkReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer in time';
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) return (cause as { code?: string }).code ?? cause.message;
+  return error.message;
+}
