@@ -36,6 +36,7 @@ npm run --silent check:generated
 
 say "build and type-check"
 npm run --silent typecheck
+npm run --silent --workspace examples/mcp-aws typecheck
 
 say "lint"
 npm run --silent lint
