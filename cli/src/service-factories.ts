@@ -17,12 +17,22 @@ export const serviceFactories: Record<ServiceName, Factory> = {
     createPolicyService({ files: config.policy.files.map((file) => resolve(file)), logger }) as Promise<ServiceRuntime>,
   approval: async (_config, drivers, logger) =>
     createApprovalService({ state: await drivers.state(), bus: await drivers.bus(), logger }) as Promise<ServiceRuntime>,
-  'credential-vending': async (config, _drivers, logger) =>
+  'credential-vending': async (config, drivers, logger) =>
     createCredentialVendingService({
       region: config.credentials.region,
       durationSeconds: config.credentials.durationSeconds,
       logger,
       ...(config.upstream.endpoint ? { endpoint: config.upstream.endpoint } : {}),
+      // Shared only where several processes can vend (Redis); one embedded process has its in-process cache.
+      ...(config.drivers.state.kind === 'redis'
+        ? {
+            sharedCache: {
+              store: () => drivers.state(),
+              keys: process.env[config.credentials.cache.keyEnv] || undefined,
+              keySource: config.credentials.cache.keyEnv,
+            },
+          }
+        : {}),
     }) as Promise<ServiceRuntime>,
   masking: async (_config, _drivers, logger) => createMaskingService({ logger }) as Promise<ServiceRuntime>,
   recorder: async (config, drivers, logger) =>

@@ -15,6 +15,8 @@ export interface AirlockUnderTest {
   dataDir: string;
   /** Everything the processes printed, for assertions that secrets never reach logs. */
   output(): string;
+  /** The process id of the edge (in embedded mode: of the one process), e.g. to read its memory from /proc. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startEmbeddedAirlock({ config, env }: Launch): Promise<Air
     url: `http://127.0.0.1:${port}`,
     dataDir,
     output: () => edge.output(),
+    pid: () => edge.child.pid,
     async stop() {
       await edge.stop();
       await rm(dataDir, { recursive: true, force: true });
@@ -81,6 +84,7 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
     url: `http://127.0.0.1:${port}`,
     dataDir,
     output: () => [...processes.values(), ...extraEdges].map((launched) => launched.output()).join('\n'),
+    pid: () => processes.get('edge')?.child.pid,
     async restart(name) {
       await processes.get(name)?.stop();
       await start(name);

@@ -4,9 +4,10 @@ import { dev, serve } from './daemon.js';
 import { env } from './env.js';
 import { exec } from './exec.js';
 import { login, logout } from './login.js';
+import { policy } from './policy.js';
 import { sessions } from './sessions.js';
 import { whoami } from './whoami.js';
 
 /** Every `airlock` command, in the order `airlock --help` lists them. */
-export const commands: readonly Command[] = [dev, serve, login, logout, whoami, credentials, env, exec, sessions];
+export const commands: readonly Command[] = [dev, serve, login, logout, whoami, credentials, env, exec, sessions, policy];
 

@@ -3,5 +3,6 @@ export { classify, formBodyParameters, headerValue, jsonBodyParameters, type Req
 export { resolveUpstream, type EndpointPolicy, type Partition, type UpstreamTarget } from './endpoints.js';
 export { renderError, type RenderedError } from './errors.js';
 export { mintsCredentials } from './minting.js';
-export { serviceInfo, type Protocol, type ServiceInfo } from './services.js';
+export { pathStyle, splitVirtualHost, type VirtualHost } from './s3.js';
+export { serviceById, serviceFor, serviceInfo, type Protocol, type ServiceInfo, type ServiceRequest } from './services.js';
 export { escapeXml } from './xml.js';

@@ -1,114 +1,44 @@
-import type { CallDescription } from './call.js';
+/**
+ * Virtual-hosted addressing: `bucket.airlock.example.com` instead of `airlock.example.com/bucket`, and S3 Control's
+ * `123456789012.airlock.example.com`. The edge splits the labels in front of its own host name off the Host header and
+ * hands them to classify as `hostPrefix`; nothing here ever turns a Host header into a place to connect to.
+ */
+export interface VirtualHost {
+  /** The edge host name that matched (as given in edgeHosts, lower case). */
+  edgeHost: string;
+  /** The labels in front of it, without the trailing dot ("my.bucket", "123456789012"); absent for the edge itself. */
+  prefix?: string;
+}
+
+const label = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+const prefixPattern = new RegExp(`^${label}(?:\\.${label})*$`);
+const ipLiteral = /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:.]+\])(:\d+)?$/;
 
 /**
- * Names an S3 call from its method, path and sub-resource (path-style addressing). IAM action names follow the
- * "Actions, resources, and condition keys for Amazon S3" page: several operations share one action.
+ * Splits a Host header into the edge host it addresses and the labels in front of it.
+ *
+ * @param host the Host header as received (any case, with or without a port)
+ * @param edgeHosts the Host values the edge answers to, exactly as the edge's host check accepts them (`name` or
+ *   `name:port`); IP literals match only exactly, never with a prefix
+ * @returns undefined when the host is neither an edge host nor a valid DNS prefix of one (the longest edge host wins)
  */
-export function describeS3Call(method: string, path: string, query: Record<string, string | string[]>, headers: Record<string, string | string[] | undefined>, partition: string): CallDescription {
-  const [bucket, key] = splitBucketAndKey(path);
-  const has = (name: string) => Object.hasOwn(query, name);
-  const bucketArn = bucket ? `arn:${partition}:s3:::${bucket}` : undefined;
-  const objectArn = bucket && key !== undefined ? `arn:${partition}:s3:::${bucket}/${key}` : undefined;
-  const parameters: Record<string, string> = {};
-  if (bucket) parameters.Bucket = bucket;
-  if (key !== undefined) parameters.Key = key;
-
-  const named = (operation: string, action: string, resources: (string | undefined)[], known = true): CallDescription => ({
-    operation,
-    action: `s3:${action}`,
-    resources: resources.filter((r): r is string => r !== undefined),
-    parameters,
-    known,
-  });
-
-  if (!bucket) {
-    return method === 'GET' ? named('ListBuckets', 'ListAllMyBuckets', []) : named(`${method} /`, 'Unknown', [], false);
+export function splitVirtualHost(host: string | undefined, edgeHosts: Iterable<string>): VirtualHost | undefined {
+  if (typeof host !== 'string' || host.length === 0 || host.length > 512) return undefined;
+  const wanted = host.toLowerCase();
+  let best: VirtualHost | undefined;
+  for (const candidate of edgeHosts) {
+    const edgeHost = String(candidate).toLowerCase();
+    if (edgeHost === '') continue;
+    if (wanted === edgeHost) return { edgeHost };
+    if (ipLiteral.test(edgeHost) || !wanted.endsWith(`.${edgeHost}`)) continue;
+    const prefix = wanted.slice(0, wanted.length - edgeHost.length - 1);
+    if (prefix.length > 253 || !prefixPattern.test(prefix)) continue;
+    if (!best || edgeHost.length > best.edgeHost.length) best = { edgeHost, prefix };
   }
-
-  if (key === undefined) {
-    const sub = bucketSubresource(query);
-    switch (method) {
-      case 'HEAD':
-        return named('HeadBucket', 'ListBucket', [bucketArn]);
-      case 'PUT':
-        return sub ? named(`PutBucket${sub}`, `PutBucket${sub}`, [bucketArn]) : named('CreateBucket', 'CreateBucket', [bucketArn]);
-      case 'DELETE':
-        return sub ? named(`DeleteBucket${sub}`, `PutBucket${sub}`, [bucketArn]) : named('DeleteBucket', 'DeleteBucket', [bucketArn]);
-      case 'POST':
-        return has('delete') ? named('DeleteObjects', 'DeleteObject', [bucketArn]) : named('POST bucket', 'Unknown', [bucketArn], false);
-      case 'GET':
-        if (has('uploads')) return named('ListMultipartUploads', 'ListBucketMultipartUploads', [bucketArn]);
-        if (has('versions')) return named('ListObjectVersions', 'ListBucketVersions', [bucketArn]);
-        if (has('location')) return named('GetBucketLocation', 'GetBucketLocation', [bucketArn]);
-        if (sub) return named(`GetBucket${sub}`, `GetBucket${sub}`, [bucketArn]);
-        return named(query['list-type'] === '2' ? 'ListObjectsV2' : 'ListObjects', 'ListBucket', [bucketArn]);
-      default:
-        return named(`${method} bucket`, 'Unknown', [bucketArn], false);
-    }
-  }
-
-  switch (method) {
-    case 'HEAD':
-      return named('HeadObject', 'GetObject', [objectArn]);
-    case 'GET':
-      if (has('uploadId')) return named('ListParts', 'ListMultipartUploadParts', [objectArn]);
-      if (has('tagging')) return named('GetObjectTagging', 'GetObjectTagging', [objectArn]);
-      if (has('acl')) return named('GetObjectAcl', 'GetObjectAcl', [objectArn]);
-      return named('GetObject', 'GetObject', [objectArn]);
-    case 'PUT':
-      if (has('partNumber') && has('uploadId')) return named(headers['x-amz-copy-source'] ? 'UploadPartCopy' : 'UploadPart', 'PutObject', [objectArn]);
-      if (has('tagging')) return named('PutObjectTagging', 'PutObjectTagging', [objectArn]);
-      if (has('acl')) return named('PutObjectAcl', 'PutObjectAcl', [objectArn]);
-      if (headers['x-amz-copy-source']) return named('CopyObject', 'PutObject', [objectArn]);
-      return named('PutObject', 'PutObject', [objectArn]);
-    case 'POST':
-      if (has('uploads')) return named('CreateMultipartUpload', 'PutObject', [objectArn]);
-      if (has('uploadId')) return named('CompleteMultipartUpload', 'PutObject', [objectArn]);
-      return named('POST object', 'Unknown', [objectArn], false);
-    case 'DELETE':
-      if (has('uploadId')) return named('AbortMultipartUpload', 'AbortMultipartUpload', [objectArn]);
-      if (has('tagging')) return named('DeleteObjectTagging', 'DeleteObjectTagging', [objectArn]);
-      return named('DeleteObject', 'DeleteObject', [objectArn]);
-    default:
-      return named(`${method} object`, 'Unknown', [objectArn], false);
-  }
+  return best;
 }
 
-const bucketSubresources: Record<string, string> = {
-  policy: 'Policy',
-  acl: 'Acl',
-  tagging: 'Tagging',
-  versioning: 'Versioning',
-  cors: 'Cors',
-  lifecycle: 'Lifecycle',
-  encryption: 'Encryption',
-  website: 'Website',
-  notification: 'Notification',
-  logging: 'Logging',
-  replication: 'Replication',
-  ownershipControls: 'OwnershipControls',
-  publicAccessBlock: 'PublicAccessBlock',
-  'object-lock': 'ObjectLockConfiguration',
-};
-
-function bucketSubresource(query: Record<string, string | string[]>): string | undefined {
-  for (const [name, suffix] of Object.entries(bucketSubresources)) if (Object.hasOwn(query, name)) return suffix;
-  return undefined;
-}
-
-function splitBucketAndKey(path: string): [string | undefined, string | undefined] {
-  const trimmed = path.startsWith('/') ? path.slice(1) : path;
-  if (trimmed === '') return [undefined, undefined];
-  const slash = trimmed.indexOf('/');
-  if (slash === -1) return [safeDecode(trimmed), undefined];
-  const key = trimmed.slice(slash + 1);
-  return [safeDecode(trimmed.slice(0, slash)), key === '' ? undefined : safeDecode(key)];
-}
-
-function safeDecode(value: string): string {
-  try {
-    return decodeURIComponent(value);
-  } catch {
-    return value;
-  }
+/** The path-style path of a virtual-hosted S3 request: `/key` on `bucket.edge` is `/bucket/key`. */
+export function pathStyle(bucket: string, path: string): string {
+  return path === '/' || path === '' ? `/${bucket}` : `/${bucket}${path.startsWith('/') ? '' : '/'}${path}`;
 }

@@ -81,6 +81,19 @@ export const configSchema = z.strictObject({
       region: z.string().default('us-east-1'),
       /** Requested lifetime of vended credentials; STS's minimum is 900. */
       durationSeconds: z.number().int().min(900).max(43_200).default(900),
+      /** The credential cache shared by credential-vending processes through the state store (Redis). */
+      cache: z
+        .strictObject({
+          /**
+           * Environment variable holding the cache's AES-256-GCM keys as `kid:base64key[,kid:base64key]`: the first
+           * encrypts, all decrypt (rotation by key id). Unset or empty: no shared cache, only each process's own.
+           */
+          keyEnv: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+            .default('AIRLOCK_CREDENTIALS_CACHE_KEY'),
+        })
+        .prefault({}),
     })
     .prefault({}),
   recorder: z

@@ -60,10 +60,64 @@ describe('parseAuthorization', () => {
     expectCode(head({ authorization: undefined }), 'MissingAuthentication', /Authentication Token/);
   });
 
-  it('refuses presigned URLs for now, and a request that authenticates both ways', () => {
+  it('refuses a request that authenticates both ways', () => {
     const presign = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKID%2F20150830%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature=abc';
-    expectCode(head({ authorization: undefined }, presign), 'UnsupportedPayload', /^presigned URLs are not supported yet$/);
     expectCode(head({}, presign), 'InvalidRequest', /Only one auth mechanism/);
+  });
+
+  describe('presigned URLs (query-string authentication)', () => {
+    const query = (overrides: Record<string, string | undefined> = {}) =>
+      Object.entries({
+        'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+        'X-Amz-Credential': 'AKIDEXAMPLE/20150830/us-east-1/s3/aws4_request',
+        'X-Amz-Date': '20150830T123600Z',
+        'X-Amz-Expires': '300',
+        'X-Amz-SignedHeaders': 'host',
+        'X-Amz-Security-Token': 'session+token/=',
+        'X-Amz-Signature': SIGNATURE,
+        ...overrides,
+      })
+        .filter((entry): entry is [string, string] => entry[1] !== undefined)
+        .map(([name, value]) => `${name}=${encodeURIComponent(value)}`)
+        .join('&');
+    const presigned = (overrides: Record<string, string | undefined> = {}, headers: Record<string, string | undefined> = {}) =>
+      head({ authorization: undefined, 'x-amz-date': undefined, ...headers }, query(overrides));
+
+    it('reads every parameter; S3 signs UNSIGNED-PAYLOAD', () => {
+      expect(parseAuthorization(presigned())).toEqual({
+        accessKeyId: 'AKIDEXAMPLE',
+        date: '20150830',
+        region: 'us-east-1',
+        service: 's3',
+        signedHeaders: ['host'],
+        signature: SIGNATURE,
+        amzDate: '20150830T123600Z',
+        payloadHash: 'UNSIGNED-PAYLOAD',
+        payloadHashFromHeader: true,
+        securityToken: 'session+token/=',
+        presigned: { expiresSeconds: 300 },
+      });
+    });
+
+    it('takes the payload hash an S3 URL declares, and leaves other services to hash the body', () => {
+      expect(parseAuthorization(presigned({ 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' })).payloadHash).toBe('UNSIGNED-PAYLOAD');
+      const sts = parseAuthorization(presigned({ 'X-Amz-Credential': 'AKIDEXAMPLE/20150830/us-east-1/sts/aws4_request' }));
+      expect(sts).toMatchObject({ service: 'sts', payloadHash: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', payloadHashFromHeader: false });
+    });
+
+    it('refuses a malformed or incomplete URL', () => {
+      expectCode(presigned({ 'X-Amz-Algorithm': 'AWS4-ECDSA-P256-SHA256' }), 'IncompleteSignature', /AWS4-HMAC-SHA256/);
+      expectCode(presigned({ 'X-Amz-Date': undefined }), 'IncompleteSignature', /X-Amz-Date/);
+      expectCode(presigned({ 'X-Amz-Date': '20150831T123600Z' }), 'IncompleteSignature', /Invalid credential date/);
+      expectCode(presigned({ 'X-Amz-Expires': undefined }), 'IncompleteSignature', /X-Amz-Expires/);
+      expectCode(presigned({ 'X-Amz-Expires': '604801' }), 'IncompleteSignature', /seven days/);
+      expectCode(presigned({ 'X-Amz-Expires': '0' }), 'IncompleteSignature', /X-Amz-Expires/);
+      expectCode(presigned({ 'X-Amz-Expires': '-5' }), 'IncompleteSignature', /X-Amz-Expires/);
+      expectCode(presigned({ 'X-Amz-SignedHeaders': 'x-amz-date' }), 'IncompleteSignature', /Host/);
+      expectCode(presigned({ 'X-Amz-Signature': 'abc' }), 'IncompleteSignature', /64 lower-case/);
+      expectCode(presigned({ 'X-Amz-Credential': 'AKIDEXAMPLE/20150830/us-east-1/s3' }), 'IncompleteSignature', /X-Amz-Credential must be/);
+      expectCode(head({ authorization: undefined }, `${query()}&X-Amz-Signature=${SIGNATURE}`), 'IncompleteSignature', /more than once/);
+    });
   });
 
   it('refuses other signature versions', () => {

@@ -1,7 +1,8 @@
 import { AirlockError } from '@airlock/errors';
-import { ALGORITHM, EMPTY_SHA256 } from './constants.js';
+import { ALGORITHM, EMPTY_SHA256, usesS3PathRules } from './constants.js';
 import { parseAmzDate } from './amz-date.js';
 import { headerValue } from './headers.js';
+import { parseRawQuery } from './parse-raw-query.js';
 import type { IncomingRequestHead, ParsedAuthorization } from './types.js';
 
 // Shapes from the AWS SigV4 docs ("Signature Version 4 request elements", "Elements of an AWS API request signature").
@@ -13,10 +14,13 @@ const SIGNATURE = /^[0-9a-f]{64}$/;
 /** SigV4 query-string authentication (presigned URLs) and SigV2's equivalent, by lower-cased parameter name. */
 const PRESIGN_PARAMETERS = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature'];
 const SIGV2_PARAMETERS = ['awsaccesskeyid', 'signature'];
+/** A presigned URL lives at most seven days (AWS SigV4 docs, "Authenticating Requests: Using Query Parameters"). */
+const MAX_PRESIGN_EXPIRES_SECONDS = 604_800;
 
 /**
- * Reads a header-authenticated SigV4 request: the Authorization header and the headers it depends on. It checks shape
- * only; `verifySignature` decides whether the signature is right.
+ * Reads a SigV4-authenticated request: the Authorization header and the headers it depends on, or the X-Amz-*
+ * parameters of a presigned URL. It checks shape only; `verifySignature` decides whether the signature is right and,
+ * for a presigned URL, whether it is still valid.
  */
 export function parseAuthorization(head: IncomingRequestHead): ParsedAuthorization {
   const authorization = headerValue(head.headers, 'authorization');
@@ -24,7 +28,7 @@ export function parseAuthorization(head: IncomingRequestHead): ParsedAuthorizati
   const presigned = PRESIGN_PARAMETERS.some((name) => queryNames.has(name));
 
   if (authorization === undefined) {
-    if (presigned) throw new AirlockError('UnsupportedPayload', 'presigned URLs are not supported yet');
+    if (presigned) return parsePresigned(head);
     if (SIGV2_PARAMETERS.every((name) => queryNames.has(name))) {
       throw new AirlockError('IncompleteSignature', 'Only AWS Signature Version 4 (AWS4-HMAC-SHA256) is supported.');
     }
@@ -39,7 +43,7 @@ export function parseAuthorization(head: IncomingRequestHead): ParsedAuthorizati
   }
 
   const fields = parseFields(authorization);
-  const credential = parseCredential(fields.credential);
+  const credential = parseCredential(fields.credential, 'The Authorization header Credential');
   const signedHeaders = parseSignedHeaders(fields.signedHeaders);
   if (!SIGNATURE.test(fields.signature)) {
     throw new AirlockError('IncompleteSignature', 'The Authorization header Signature must be 64 lower-case hexadecimal digits.');
@@ -49,13 +53,7 @@ export function parseAuthorization(head: IncomingRequestHead): ParsedAuthorizati
   if (amzDate === undefined) {
     throw new AirlockError('IncompleteSignature', "Authorization header requires existence of an 'X-Amz-Date' header.");
   }
-  if (parseAmzDate(amzDate) === undefined) {
-    throw new AirlockError('IncompleteSignature', 'The X-Amz-Date header must be an ISO 8601 basic UTC timestamp such as 20150830T123600Z.');
-  }
-  if (amzDate.slice(0, 8) !== credential.date) {
-    // S3 answers the same: "Invalid credential date. Date is not the same as X-Amz-Date."
-    throw new AirlockError('IncompleteSignature', 'Invalid credential date: the date in the Credential scope is not the date of X-Amz-Date.');
-  }
+  checkAmzDate(amzDate, credential.date, 'The X-Amz-Date header');
 
   const declaredPayloadHash = headerValue(head.headers, 'x-amz-content-sha256');
   const securityToken = headerValue(head.headers, 'x-amz-security-token');
@@ -68,6 +66,66 @@ export function parseAuthorization(head: IncomingRequestHead): ParsedAuthorizati
     payloadHashFromHeader: declaredPayloadHash !== undefined,
     ...(securityToken === undefined ? {} : { securityToken }),
   };
+}
+
+/**
+ * Query-string authentication (AWS SigV4 docs, "Authenticating Requests: Using Query Parameters"). S3 signs the
+ * literal UNSIGNED-PAYLOAD as the payload hash of a presigned URL (unless the URL itself declares
+ * X-Amz-Content-Sha256); other services sign the hash of the body, as with the header form.
+ */
+function parsePresigned(head: IncomingRequestHead): ParsedAuthorization {
+  const query = parseRawQuery(head.rawQuery);
+  const param = (name: string, required: boolean): string | undefined => {
+    const keys = Object.keys(query).filter((key) => key.toLowerCase() === name.toLowerCase());
+    if (keys.length > 1 || Array.isArray(query[keys[0] ?? ''])) {
+      throw new AirlockError('IncompleteSignature', `The query parameter ${name} is given more than once.`);
+    }
+    const value = keys[0] === undefined ? undefined : (query[keys[0]] as string);
+    if (required && !value) throw new AirlockError('IncompleteSignature', `Query-string authentication requires the ${name} parameter.`);
+    return value;
+  };
+  const algorithm = param('X-Amz-Algorithm', true);
+  if (algorithm !== ALGORITHM) {
+    throw new AirlockError('IncompleteSignature', `X-Amz-Algorithm only supports "${ALGORITHM}".`);
+  }
+  const credential = parseCredential(param('X-Amz-Credential', true) ?? '', 'X-Amz-Credential');
+  const amzDate = param('X-Amz-Date', true) ?? '';
+  checkAmzDate(amzDate, credential.date, 'X-Amz-Date');
+  const expiresText = param('X-Amz-Expires', true) ?? '';
+  const expiresSeconds = /^\d{1,7}$/.test(expiresText) ? Number(expiresText) : Number.NaN;
+  if (!(expiresSeconds >= 1 && expiresSeconds <= MAX_PRESIGN_EXPIRES_SECONDS)) {
+    throw new AirlockError('IncompleteSignature', `X-Amz-Expires must be a number of seconds from 1 to ${MAX_PRESIGN_EXPIRES_SECONDS} (seven days).`);
+  }
+  const signedHeaders = parseSignedHeaders(param('X-Amz-SignedHeaders', true) ?? '');
+  const signature = param('X-Amz-Signature', true) ?? '';
+  if (!SIGNATURE.test(signature)) {
+    throw new AirlockError('IncompleteSignature', 'X-Amz-Signature must be 64 lower-case hexadecimal digits.');
+  }
+  const securityToken = param('X-Amz-Security-Token', false);
+  const declaredInQuery = param('X-Amz-Content-Sha256', false);
+  const declaredInHeader = headerValue(head.headers, 'x-amz-content-sha256');
+  const s3 = usesS3PathRules(credential.service);
+  const payloadHash = s3 ? (declaredInQuery ?? 'UNSIGNED-PAYLOAD') : (declaredInHeader ?? EMPTY_SHA256);
+  return {
+    ...credential,
+    signedHeaders,
+    signature,
+    amzDate,
+    payloadHash,
+    payloadHashFromHeader: s3 || declaredInHeader !== undefined,
+    presigned: { expiresSeconds },
+    ...(securityToken === undefined ? {} : { securityToken }),
+  };
+}
+
+function checkAmzDate(amzDate: string, credentialDate: string, what: string): void {
+  if (parseAmzDate(amzDate) === undefined) {
+    throw new AirlockError('IncompleteSignature', `${what} must be an ISO 8601 basic UTC timestamp such as 20150830T123600Z.`);
+  }
+  if (amzDate.slice(0, 8) !== credentialDate) {
+    // S3 answers the same: "Invalid credential date. Date is not the same as X-Amz-Date."
+    throw new AirlockError('IncompleteSignature', 'Invalid credential date: the date in the Credential scope is not the date of X-Amz-Date.');
+  }
 }
 
 function parseFields(authorization: string): { credential: string; signedHeaders: string; signature: string } {
@@ -94,7 +152,7 @@ function parseFields(authorization: string): { credential: string; signedHeaders
   return { credential: fields.get('Credential') ?? '', signedHeaders: fields.get('SignedHeaders') ?? '', signature: fields.get('Signature') ?? '' };
 }
 
-function parseCredential(credential: string): Pick<ParsedAuthorization, 'accessKeyId' | 'date' | 'region' | 'service'> {
+function parseCredential(credential: string, what: string): Pick<ParsedAuthorization, 'accessKeyId' | 'date' | 'region' | 'service'> {
   const [accessKeyId, date, region, service, terminator, ...rest] = credential.split('/');
   if (
     accessKeyId === undefined || !ACCESS_KEY_ID.test(accessKeyId)
@@ -103,7 +161,7 @@ function parseCredential(credential: string): Pick<ParsedAuthorization, 'accessK
     || service === undefined || !SCOPE_NAME.test(service)
     || terminator !== 'aws4_request' || rest.length > 0
   ) {
-    throw new AirlockError('IncompleteSignature', 'The Authorization header Credential must be <access key id>/<yyyymmdd>/<region>/<service>/aws4_request.');
+    throw new AirlockError('IncompleteSignature', `${what} must be <access key id>/<yyyymmdd>/<region>/<service>/aws4_request.`);
   }
   return { accessKeyId, date, region, service };
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseAuthorization } from './parse-authorization.js';
-import { resign } from './resign.js';
+import { chunkSignature } from './chunked.js';
+import { isClientAuthQueryParameter, resign } from './resign.js';
+import { deriveSigningKey } from './signature.js';
 import type { IncomingRequestHead, OutgoingRequest } from './types.js';
 import { verifySignature } from './verify.js';
 
@@ -76,11 +78,32 @@ describe('resign', () => {
 
   it('drops presigned-URL parameters from the query and keeps the rest', async () => {
     const request = clientRequest({
-      query: { 'list-type': '2', prefix: 'a b+c/é', 'X-Amz-Security-Token': 'airlock.client-session-token', 'X-Amz-Signature': 'ab', 'X-Amz-Credential': 'x' },
+      query: { 'list-type': '2', prefix: 'a b+c/é', 'X-Amz-Security-Token': 'airlock.client-session-token', 'X-Amz-Signature': 'ab', 'X-Amz-Credential': 'x', 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
     });
     const signed = await resign(request, VENDED, { region: 'eu-west-1', service: 's3', payloadHash: EMPTY, now: NOW });
     expect(signed.query).toEqual({ 'list-type': '2', prefix: 'a b+c/é' });
     verifyAsAws(signed);
+  });
+
+  it('names the query parameters of query-string authentication, in any case', () => {
+    for (const name of ['X-Amz-Algorithm', 'x-amz-credential', 'X-AMZ-DATE', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token', 'X-Amz-Content-Sha256']) {
+      expect(isClientAuthQueryParameter(name), name).toBe(true);
+    }
+    for (const name of ['x-id', 'X-Amz-Acl', 'prefix', 'Signature']) expect(isClientAuthQueryParameter(name), name).toBe(false);
+  });
+
+  it('hands back what re-signing the chunks of a streaming upload needs: the new seed, date, scope and signing key', async () => {
+    const signed = await resign(clientRequest({ method: 'PUT', path: '/bucket/key' }), VENDED, {
+      region: 'eu-west-1',
+      service: 's3',
+      payloadHash: 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+      now: NOW,
+    });
+    verifyAsAws(signed);
+    const seed = /Signature=([0-9a-f]{64})$/.exec(signed.headers['authorization'] ?? '')?.[1];
+    expect(signed.signing).toMatchObject({ seedSignature: seed, amzDate: '20260301T100000Z', scope: '20260301/eu-west-1/s3/aws4_request' });
+    expect(signed.signing.signingKey.equals(deriveSigningKey(VENDED.secretAccessKey, { date: '20260301', region: 'eu-west-1', service: 's3' }))).toBe(true);
+    expect(chunkSignature(signed.signing, seed ?? '', EMPTY)).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('signs a non-S3 REST path with the double encoding AWS expects', async () => {

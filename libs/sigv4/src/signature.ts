@@ -7,6 +7,22 @@ export interface CredentialScope {
   service: string;
 }
 
+/** `yyyymmdd/region/service/aws4_request`, the scope line of every string to sign. */
+export function scopeString(scope: CredentialScope): string {
+  return `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
+}
+
+/**
+ * The signing key of a secret for one scope (AWS SigV4 docs, "Calculate the signature": kDate, kRegion, kService,
+ * kSigning). Chunk and trailer signatures of a streaming upload are HMACs with this key, not with the secret itself.
+ */
+export function deriveSigningKey(secretAccessKey: string, scope: CredentialScope): Buffer {
+  let key = hmac(`AWS4${secretAccessKey}`, scope.date);
+  key = hmac(key, scope.region);
+  key = hmac(key, scope.service);
+  return hmac(key, 'aws4_request');
+}
+
 /**
  * The signature over a canonical request (AWS SigV4 docs, "Create a string to sign" and "Calculate the signature").
  * smithy's signer only computes this asynchronously; verification stays synchronous, so that a caller cannot forget to
@@ -14,15 +30,10 @@ export interface CredentialScope {
  * signatures and the published AWS test suite vectors).
  */
 export function computeSignature(secretAccessKey: string, scope: CredentialScope, amzDate: string, canonicalRequest: string): Buffer {
-  const credentialScope = `${scope.date}/${scope.region}/${scope.service}/aws4_request`;
-  const stringToSign = `${ALGORITHM}\n${amzDate}\n${credentialScope}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`;
-  let key = hmac(`AWS4${secretAccessKey}`, scope.date);
-  key = hmac(key, scope.region);
-  key = hmac(key, scope.service);
-  key = hmac(key, 'aws4_request');
-  return hmac(key, stringToSign);
+  const stringToSign = `${ALGORITHM}\n${amzDate}\n${scopeString(scope)}\n${createHash('sha256').update(canonicalRequest, 'utf8').digest('hex')}`;
+  return hmac(deriveSigningKey(secretAccessKey, scope), stringToSign);
 }
 
-function hmac(key: string | Buffer, data: string): Buffer {
+export function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }

@@ -9,7 +9,10 @@ export interface IncomingRequestHead {
   headers: Record<string, string | string[] | undefined>;
 }
 
-/** What an `Authorization: AWS4-HMAC-SHA256 ...` header and its companion headers declare. Nothing here is verified yet. */
+/**
+ * What an `Authorization: AWS4-HMAC-SHA256 ...` header and its companion headers declare, or the X-Amz-* parameters of
+ * a presigned URL. Nothing here is verified yet.
+ */
 export interface ParsedAuthorization {
   accessKeyId: string;
   /** Credential scope date, yyyymmdd. */
@@ -24,7 +27,7 @@ export interface ParsedAuthorization {
   amzDate: string;
   /**
    * The x-amz-content-sha256 value as sent (a hex digest or a literal such as UNSIGNED-PAYLOAD), or the SHA-256 of an
-   * empty body when the header is absent.
+   * empty body when the header is absent. For a presigned S3 URL: UNSIGNED-PAYLOAD, or the URL's X-Amz-Content-Sha256.
    */
   payloadHash: string;
   /**
@@ -33,8 +36,10 @@ export interface ParsedAuthorization {
    * `{ ...auth, payloadHash: sha256hex(body) }`.
    */
   payloadHashFromHeader: boolean;
-  /** x-amz-security-token, when present. */
+  /** x-amz-security-token (or X-Amz-Security-Token of a presigned URL), when present. */
   securityToken?: string;
+  /** Set for query-string authentication (a presigned URL); the signature covers the query, less X-Amz-Signature. */
+  presigned?: { expiresSeconds: number };
 }
 
 /** A request Airlock is about to send to AWS. */

@@ -63,3 +63,17 @@ function isNetworkError(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(isNetworkError);
   return false;
 }
+
+/**
+ * Whether another try may succeed: throttling, STS's own server faults and network failures. Refusals (access,
+ * malformed input) and problems with Airlock's own identity or region will not change by retrying.
+ */
+export function isTransientStsError(error: unknown): boolean {
+  if (error instanceof AirlockError) return false;
+  const shape = (typeof error === 'object' && error !== null ? error : {}) as SdkErrorShape;
+  const name = shape.name ?? '';
+  const status = shape.$metadata?.httpStatusCode;
+  if (throttlingNames.has(name) || status === 429) return true;
+  if (ownIdentityNames.has(name) || name === 'RegionDisabledException' || name === 'AccessDenied' || requestRejectedNames.has(name)) return false;
+  return shape.$fault === 'server' || (status !== undefined && status >= 500) || isNetworkError(error);
+}

@@ -45,6 +45,8 @@ export function createAwsSts(options: AwsStsOptions): Sts {
   const client = new STSClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    // Credential vending retries transient failures itself, with backoff and a bound (retry.ts): no retries stacked here.
+    maxAttempts: 1,
     requestHandler: {
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,
       requestTimeout: options.requestTimeoutMs ?? 10_000,

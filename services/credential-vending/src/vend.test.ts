@@ -45,13 +45,19 @@ function sdkError(name: string, status: number | undefined, fault: 'client' | 's
   return Object.assign(new Error(`${name} from STS`), { name, $fault: fault, $metadata: status === undefined ? {} : { httpStatusCode: status } });
 }
 
-async function serviceWith(sts: Sts, options: { now?: () => number; durationSeconds?: number; destination?: PassThrough } = {}) {
+async function serviceWith(
+  sts: Sts,
+  options: { now?: () => number; durationSeconds?: number; destination?: PassThrough; attempts?: number; sleeps?: number[] } = {},
+) {
   const logger = createLogger({ service: 'credential-vending', level: options.destination ? 'debug' : 'silent', ...(options.destination ? { destination: options.destination } : {}) });
   const runtime = await createCredentialVendingService({
     region: 'us-east-1',
     durationSeconds: options.durationSeconds ?? 3600,
     logger,
     sts,
+    retry: { attempts: options.attempts ?? 3, baseDelayMs: 100, maxDelayMs: 1_000 },
+    // No real waiting in unit tests: the backoff is recorded instead.
+    retryHooks: { sleep: async (ms) => void options.sleeps?.push(ms), random: () => 1 },
     ...(options.now ? { now: options.now } : {}),
   });
   return { runtime, client: bindInProcess(runtime.definition, runtime.implementation) };
@@ -70,6 +76,7 @@ describe('Vend request to STS', () => {
       policy: '{"Version":"2012-10-17","Statement":[]}',
       tags: [
         { key: 'airlock-subject', value: 'alice@example.com' },
+        { key: 'airlock-groups', value: 'dev' },
         { key: 'airlock-session', value: 'a1b2c3' },
         { key: 'airlock-approval', value: 'apr-42' },
       ],
@@ -81,7 +88,7 @@ describe('Vend request to STS', () => {
     const { client } = await serviceWith(sts);
     await client.vend(request());
     expect(inputs[0]).not.toHaveProperty('policy');
-    expect(inputs[0]?.tags.map((tag) => tag.key)).toEqual(['airlock-subject', 'airlock-session']);
+    expect(inputs[0]?.tags.map((tag) => tag.key)).toEqual(['airlock-subject', 'airlock-groups', 'airlock-session']);
   });
 
   it.each([
@@ -132,12 +139,13 @@ describe('Vend cache', () => {
     const base = request();
     await client.vend(base);
     await client.vend({ ...base, principal: { ...base.principal!, sessionId: 'other' } });
-    await client.vend({ ...base, sessionPolicy: '{}' });
+    await client.vend({ ...base, sessionPolicy: '{"Statement":[]}' });
     await client.vend({ ...base, approvalId: 'apr-1' });
     await client.vend({ ...base, maxDurationSeconds: 900 });
     await client.vend({ ...base, principal: { ...base.principal!, issuer: 'https://other.example' } });
     await client.vend({ ...base, region: 'eu-west-1' });
-    expect(inputs).toHaveLength(7);
+    await client.vend({ ...base, principal: { ...base.principal!, groups: ['ops'] } });
+    expect(inputs).toHaveLength(8);
   });
 
   it('lets a caller give up without cancelling the AssumeRole others wait for', async () => {
@@ -163,7 +171,7 @@ describe('Vend cache', () => {
       if (call === 1) throw sdkError('Throttling', 400);
       return credentialsAt(call, Date.now() + 3_600_000);
     });
-    const { client } = await serviceWith(sts);
+    const { client } = await serviceWith(sts, { attempts: 1 });
     await expect(client.vend(request())).rejects.toMatchObject({ code: 'Throttled' });
     expect((await client.vend(request())).credentials?.accessKeyId).toBe('ASIA2');
     expect(inputs).toHaveLength(2);
@@ -225,5 +233,101 @@ describe('Vend errors', () => {
     expect(log).toContain('vending credentials failed');
     expect(log).not.toContain(secret);
     expect(log).not.toContain('token-1');
+  });
+});
+
+describe('Vend scoping', () => {
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/q3.csv' }],
+  });
+
+  it('sends the given session policy unchanged when the lifetime fits STS', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts, { durationSeconds: 3600 });
+    await client.vend(request({ sessionPolicy: policy, maxDurationSeconds: 1200, approvalId: 'apr-7' }));
+    expect(inputs[0]).toMatchObject({ policy, durationSeconds: 1200 });
+  });
+
+  it('bounds credentials shorter than STS allows by aws:CurrentTime in the session policy', async () => {
+    const now = Date.parse('2026-11-26T10:00:00.250Z');
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, now + 900_000));
+    const { client } = await serviceWith(sts, { durationSeconds: 3600, now: () => now });
+    const answer = await client.vend(request({ sessionPolicy: policy, maxDurationSeconds: 120 }));
+    expect(inputs[0]?.durationSeconds).toBe(900);
+    expect(JSON.parse(inputs[0]!.policy!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::reports/q3.csv' },
+        { Sid: 'AirlockNotAfter', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateGreaterThanEquals: { 'aws:CurrentTime': '2026-11-26T10:02:00Z' } } },
+      ],
+    });
+    // The edge learns the real end, not STS's 15 minutes.
+    expect(answer.credentials?.expirationMs).toBe(Date.parse('2026-11-26T10:02:00Z'));
+  });
+
+  it('bounds the role\'s own permissions in time when no session policy is given', async () => {
+    const now = Date.parse('2026-11-26T10:00:00Z');
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, now + 900_000));
+    const { client } = await serviceWith(sts, { now: () => now });
+    await client.vend(request({ maxDurationSeconds: 300 }));
+    expect(JSON.parse(inputs[0]!.policy!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'AirlockNotAfter', Effect: 'Allow', Action: '*', Resource: '*', Condition: { DateLessThan: { 'aws:CurrentTime': '2026-11-26T10:05:00Z' } } }],
+    });
+  });
+
+  it('refuses a session policy that is not an IAM policy document, without calling STS', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts);
+    await expect(client.vend(request({ sessionPolicy: 'allow everything' }))).rejects.toMatchObject({ code: 'InvalidRequest' });
+    await expect(client.vend(request({ sessionPolicy: '[]' }))).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(inputs).toHaveLength(0);
+  });
+});
+
+describe('Vend retries', () => {
+  it('retries throttling with growing backoff and succeeds', async () => {
+    const sleeps: number[] = [];
+    const { sts, inputs } = scriptedSts(async (_input, call) => {
+      if (call < 3) throw sdkError('Throttling', 400);
+      return credentialsAt(call, Date.now() + 3_600_000);
+    });
+    const { client } = await serviceWith(sts, { sleeps });
+    expect((await client.vend(request())).credentials?.accessKeyId).toBe('ASIA3');
+    expect(inputs).toHaveLength(3);
+    expect(sleeps).toEqual([100, 200]);
+  });
+
+  it.each([
+    ['Throttling', 400, 'client', 'Throttled'],
+    ['ServiceUnavailable', 503, 'server', 'DependencyUnavailable'],
+  ] as const)('gives up on a lasting %s after the bounded attempts, with a retryable %s', async (name, status, fault, code) => {
+    const { sts, inputs } = scriptedSts(async () => {
+      throw sdkError(name, status, fault);
+    });
+    const { client } = await serviceWith(sts, { attempts: 4 });
+    const error = (await client.vend(request()).catch((caught: unknown) => caught)) as AirlockError;
+    expect(error).toMatchObject({ code, retryable: true });
+    expect(inputs).toHaveLength(4);
+  });
+
+  it('retries a refused connection, and recovers', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => {
+      if (call === 1) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', $metadata: {} });
+      return credentialsAt(call, Date.now() + 3_600_000);
+    });
+    const { client } = await serviceWith(sts);
+    expect((await client.vend(request())).credentials?.accessKeyId).toBe('ASIA2');
+    expect(inputs).toHaveLength(2);
+  });
+
+  it.each(['AccessDenied', 'InvalidClientTokenId', 'MalformedPolicyDocument'])('does not retry %s', async (name) => {
+    const { sts, inputs } = scriptedSts(async () => {
+      throw sdkError(name, 403);
+    });
+    const { client } = await serviceWith(sts);
+    await expect(client.vend(request())).rejects.toBeInstanceOf(AirlockError);
+    expect(inputs).toHaveLength(1);
   });
 });

@@ -4,12 +4,14 @@ import type { CredentialVendingServiceService, VendRequest, VendResponse } from 
 import type { CallContext, ServiceImplementation } from '@airlock/transport';
 import { untilAborted } from './abortable.js';
 import type { ExpiringCache } from './cache.js';
-import { toVendingError } from './errors.js';
+import { isTransientStsError, toVendingError } from './errors.js';
 import { roleSessionNameFor, sourceIdentityFor, tagValueFor } from './naming.js';
+import { withRetries, type RetryHooks, type RetryPolicy } from './retry.js';
+import { scopeOf } from './scope.js';
+import type { SharedCredentialCache } from './shared-cache.js';
 import type { AssumeRoleInput, AssumedCredentials, Sts } from './sts.js';
 
-/** STS's shortest AssumeRole lifetime. */
-export const minDurationSeconds = 900;
+export { minDurationSeconds } from './scope.js';
 
 // Partition, account and role path as IAM spells them; anything else would only earn a vaguer error from STS.
 const roleArnPattern = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
@@ -20,19 +22,36 @@ export interface VendDependencies {
   /** Longest lifetime handed out; also the lifetime when the request names none. */
   durationSeconds: number;
   logger: Logger;
+  now: () => number;
+  /** The cache shared with other processes through the state store; absent: in-process only. */
+  shared?: SharedCredentialCache;
+  retry: RetryPolicy;
+  retryHooks?: RetryHooks;
 }
 
 type VendHandler = ServiceImplementation<typeof CredentialVendingServiceService>['vend'];
 
 export function createVendHandler(deps: VendDependencies): VendHandler {
   return async (request: VendRequest, { signal }: CallContext): Promise<VendResponse> => {
-    const input = toAssumeRoleInput(request, deps.durationSeconds);
+    const { input, notAfterMs } = toAssumeRoleInput(request, deps.durationSeconds, deps.now());
     const subject = request.principal?.subject ?? '';
+    const fromSts = async (): Promise<AssumedCredentials> => {
+      const value = await withRetries(() => deps.sts.assumeRole(input), deps.retry, isTransientStsError, {
+        ...deps.retryHooks,
+        onRetry: (error, attempt, delayMs) => {
+          const { name } = (error ?? {}) as { name?: string };
+          deps.logger.info({ roleArn: request.roleArn, subject, stsError: name, attempt, delayMs }, 'STS call failed; retrying');
+          deps.retryHooks?.onRetry?.(error, attempt, delayMs);
+        },
+      });
+      // A time bound in the session policy ends the credentials before STS's expiry: nobody may use them later.
+      return notAfterMs !== undefined && notAfterMs < value.expirationMs ? { ...value, expirationMs: notAfterMs } : value;
+    };
+    const key = cacheKeyOf(request, input.durationSeconds);
+    const sharedCache = deps.shared;
+    const load = sharedCache ? async () => (await sharedCache.get(key, fromSts)).value : fromSts;
     try {
-      const { value, shared } = await untilAborted(
-        deps.cache.get(cacheKeyOf(request, input.durationSeconds), () => deps.sts.assumeRole(input)),
-        signal,
-      );
+      const { value, shared } = await untilAborted(deps.cache.get(key, load), signal);
       deps.logger.debug({ roleArn: request.roleArn, subject, shared, expirationMs: value.expirationMs }, 'credentials vended');
       return { credentials: { ...value } };
     } catch (error) {
@@ -48,23 +67,26 @@ export function createVendHandler(deps: VendDependencies): VendHandler {
   };
 }
 
-export function toAssumeRoleInput(request: VendRequest, durationSeconds: number): AssumeRoleInput {
+export function toAssumeRoleInput(request: VendRequest, durationSeconds: number, nowMs: number): { input: AssumeRoleInput; notAfterMs?: number } {
   const principal = request.principal;
   if (!principal?.subject) throw new AirlockError('InvalidRequest', 'A credential request must name the calling principal.');
   if (!roleArnPattern.test(request.roleArn)) {
     throw new AirlockError('InvalidRequest', 'A credential request must name an IAM role ARN.', { details: { roleArn: request.roleArn } });
   }
   const tags = [{ key: 'airlock-subject', value: tagValueFor(principal.subject) }];
+  if (principal.groups.length > 0) tags.push({ key: 'airlock-groups', value: tagValueFor([...principal.groups].sort().join(':')) });
   if (principal.sessionId) tags.push({ key: 'airlock-session', value: tagValueFor(principal.sessionId) });
   if (request.approvalId) tags.push({ key: 'airlock-approval', value: tagValueFor(request.approvalId) });
-  return {
+  const scope = scopeOf(request, durationSeconds, nowMs);
+  const input: AssumeRoleInput = {
     roleArn: request.roleArn,
     roleSessionName: roleSessionNameFor(principal.subject),
     sourceIdentity: sourceIdentityFor(principal.subject),
-    durationSeconds: clamp(request.maxDurationSeconds || durationSeconds, minDurationSeconds, durationSeconds),
-    ...(request.sessionPolicy ? { policy: request.sessionPolicy } : {}),
+    durationSeconds: scope.durationSeconds,
+    ...(scope.policy ? { policy: scope.policy } : {}),
     tags,
   };
+  return scope.notAfterMs === undefined ? { input } : { input, notAfterMs: scope.notAfterMs };
 }
 
 /**
@@ -77,16 +99,14 @@ function cacheKeyOf(request: VendRequest, durationSeconds: number): string {
     request.roleArn,
     principal?.subject,
     principal?.issuer,
+    principal?.groups ? [...principal.groups].sort() : [],
     principal?.sessionId,
     request.sessionPolicy,
     request.approvalId,
     request.region,
+    request.maxDurationSeconds,
     durationSeconds,
   ]);
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.min(Math.max(value, min), max);
 }
 
 function statusOf(error: unknown): number | undefined {

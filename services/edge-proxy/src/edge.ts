@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EdgeDependencies } from './dependencies.js';
 import { createUpstreamAgents } from './forward.js';
@@ -39,14 +39,18 @@ export async function startEdgeProxy(deps: EdgeDependencies): Promise<RunningEdg
     revocations: createRevocationCheck(deps.state),
     registry: createSessionRegistry(deps.state, { edgeId: deps.settings.edgeId, maxSessionSeconds: deps.settings.maxSessionSeconds, now: deps.now }),
   };
-  server.on('request', (request, response) => {
+  const onRequest = (request: IncomingMessage, response: ServerResponse) => {
     const handled = handleRequest(request, response, context).catch((error: unknown) => {
       deps.logger.error({ err: error }, 'request handler failed');
       response.destroy();
     });
     inFlight.add(handled);
     void handled.finally(() => inFlight.delete(handled));
-  });
+  };
+  server.on('request', onRequest);
+  // Without this listener node answers `Expect: 100-continue` at once, before anything is checked; the pipeline sends
+  // 100 Continue itself, only once the request has passed (see handleRequest).
+  server.on('checkContinue', onRequest);
   deps.logger.info({ listen: `${listenHost}:${port}`, edgeId: deps.settings.edgeId }, 'edge listening');
   return {
     port,

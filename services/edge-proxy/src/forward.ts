@@ -4,18 +4,25 @@ import { pipeline, type Readable } from 'node:stream';
 import type { AwsCredentials } from '@airlock/contracts';
 import type { UpstreamTarget } from '@airlock/aws-protocol';
 import { toAirlockError } from '@airlock/errors';
-import { parseRawQuery, resign } from '@airlock/sigv4';
+import { isClientAuthQueryParameter, parseRawQuery, resign, type ChunkSigningContext } from '@airlock/sigv4';
 import { isHopByHop } from './http.js';
 
-// Client headers that belong to the client's own signature or to this hop; Airlock sets its own.
+// Client headers that belong to the client's own signature or to this hop; Airlock sets its own. `expect` is this
+// hop's business: the edge answered the client's 100-continue itself, and the upstream gets the body straight away.
 const replacedHeaders = new Set(['host', 'authorization', 'x-amz-date', 'x-amz-security-token', 'expect', 'content-length']);
+
+/**
+ * The body to send: bytes, a stream, or (signed chunks) a stream made once the forwarded request is signed, because
+ * every chunk is re-signed in a chain seeded by that signature.
+ */
+export type UpstreamBody = Buffer | Readable | ((signing: ChunkSigningContext) => Readable) | undefined;
 
 export interface UpstreamRequest {
   method: string;
   rawPath: string;
   rawQuery: string;
   headers: IncomingHttpHeaders;
-  body: Buffer | Readable | undefined;
+  body: UpstreamBody;
   contentLength: number | undefined;
   payloadHash: string;
   service: string;
@@ -66,6 +73,8 @@ export async function forward(call: UpstreamRequest, agents: UpstreamAgents): Pr
   const { url } = call.target;
   const secure = url.protocol !== 'http:';
   const basePath = url.pathname.replace(/\/$/, '');
+  // A presigned URL's own authentication stays behind: the forwarded request carries Airlock's header signature.
+  const rawQuery = withoutClientAuth(call.rawQuery);
   const signed = await resign(
     {
       method: call.method,
@@ -73,7 +82,7 @@ export async function forward(call: UpstreamRequest, agents: UpstreamAgents): Pr
       hostname: url.hostname,
       ...(url.port ? { port: Number(url.port) } : {}),
       path: `${basePath}${call.rawPath}`,
-      query: parseRawQuery(call.rawQuery),
+      query: parseRawQuery(rawQuery),
       headers,
     },
     {
@@ -83,6 +92,7 @@ export async function forward(call: UpstreamRequest, agents: UpstreamAgents): Pr
     },
     { region: call.target.signingRegion, service: call.service, payloadHash: call.payloadHash },
   );
+  const body = typeof call.body === 'function' ? call.body(signed.signing) : call.body;
   const send = secure ? httpsRequest : httpRequest;
   return new Promise<UpstreamResponse>((resolve, reject) => {
     const fail = (error: unknown) => reject(toAirlockError(error, 'UpstreamUnreachable', `The AWS endpoint ${url.host} could not be reached.`));
@@ -93,15 +103,32 @@ export async function forward(call: UpstreamRequest, agents: UpstreamAgents): Pr
         hostname: url.hostname,
         port: url.port || (secure ? 443 : 80),
         method: call.method,
-        path: `${basePath}${call.rawPath}${call.rawQuery ? `?${call.rawQuery}` : ''}`,
+        path: `${basePath}${call.rawPath}${rawQuery ? `?${rawQuery}` : ''}`,
         headers: signed.headers,
         signal: call.signal,
       },
       (incoming) => resolve({ statusCode: incoming.statusCode ?? 502, headers: incoming.headers, body: incoming }),
     );
     outgoing.on('error', fail);
-    if (call.body === undefined) outgoing.end();
-    else if (Buffer.isBuffer(call.body)) outgoing.end(call.body);
-    else pipeline(call.body, outgoing, (error) => error && fail(error));
+    if (body === undefined) outgoing.end();
+    else if (Buffer.isBuffer(body)) outgoing.end(body);
+    else pipeline(body, outgoing, (error) => error && fail(error));
   });
+}
+
+/** The raw query less the X-Amz-* parameters of query-string authentication, every other pair exactly as sent. */
+export function withoutClientAuth(rawQuery: string): string {
+  if (rawQuery === '') return rawQuery;
+  return rawQuery
+    .split('&')
+    .filter((pair) => {
+      const equals = pair.indexOf('=');
+      const name = equals === -1 ? pair : pair.slice(0, equals);
+      try {
+        return !isClientAuthQueryParameter(decodeURIComponent(name));
+      } catch {
+        return true;
+      }
+    })
+    .join('&');
 }

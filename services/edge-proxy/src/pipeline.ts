@@ -6,8 +6,10 @@ import {
   formBodyParameters,
   jsonBodyParameters,
   mintsCredentials,
+  pathStyle,
   renderError,
   resolveUpstream,
+  serviceFor,
   serviceInfo,
   type CallDescription,
   type Protocol,
@@ -15,17 +17,30 @@ import {
 } from '@airlock/aws-protocol';
 import { ApprovalStatus, Decision, type AwsCall, type CallRecorded, type DecideResponse, type MaskedValue, type Principal } from '@airlock/contracts';
 import { AirlockError, toAirlockError } from '@airlock/errors';
-import { parseAuthorization, verifySignature, type IncomingRequestHead, type ParsedAuthorization } from '@airlock/sigv4';
+import {
+  STREAMING_SIGNED_PAYLOAD,
+  STREAMING_SIGNED_PAYLOAD_TRAILER,
+  chunkSigningContext,
+  parseAuthorization,
+  reframeSignedChunks,
+  verifySignature,
+  type ChunkSigningContext,
+  type IncomingRequestHead,
+  type ParsedAuthorization,
+} from '@airlock/sigv4';
 import { adminApiPrefix, handleAdminRequest } from './admin-api.js';
 import { sendAnswer } from './answer.js';
 import type { EdgeDependencies } from './dependencies.js';
 import { forward, type UpstreamAgents, type UpstreamResponse } from './forward.js';
+import type { HostAddressing } from './hosts.js';
 import { decodePath, firstHeader, readBounded, sendText, splitTarget } from './http.js';
 import { payloadMode, sha256Hex, verifyingStream } from './payload.js';
 import type { RevocationCheck } from './revocations.js';
 import type { SessionRegistry } from './session-registry.js';
 import { assumeRoleWithWebIdentity } from './sts-facade.js';
 
+/** Every S3 Control operation's path starts with its API version (S3 Control API reference). */
+const s3ControlPath = /^\/v20180820(\/|$)/;
 /** Largest body read whole: query and JSON API calls, whose parameters policy needs before forwarding. */
 const smallBodyLimit = 16 * 1024 * 1024;
 const unsignedBodyLimit = 64 * 1024;
@@ -33,7 +48,7 @@ const unsignedBodyLimit = 64 * 1024;
 export interface PipelineContext {
   deps: EdgeDependencies;
   upstreams: UpstreamAgents;
-  assertHost(host: string | undefined): void;
+  assertHost(host: string | undefined): HostAddressing;
   revocations: RevocationCheck;
   registry: SessionRegistry;
 }
@@ -56,12 +71,25 @@ interface Outcome {
 /**
  * The life of one request, stage by stage: host check → STS facade or signature → classification → policy →
  * approval → endpoint → credentials → re-sign and forward → masked answer → session event.
+ *
+ * `Expect: 100-continue` (the edge handles node's 'checkContinue' itself): the client is told to send its body only
+ * when the body is about to be read: for bodies that stream to AWS, after the signature, policy, approval and
+ * credentials have all passed; for small API bodies, whose hash is part of the signature and whose parameters policy
+ * needs, once the session is known. A refused request never gets its 100 Continue and its connection is closed, so
+ * the client does not upload a body nobody will read.
  */
 export async function handleRequest(request: IncomingMessage, response: ServerResponse, context: PipelineContext): Promise<void> {
   const { deps } = context;
   const requestTarget = splitTarget(request.url);
+  const expectsContinue = /(^|,)\s*100-continue\s*($|,)/i.test(firstHeader(request.headers, 'expect') ?? '');
+  let continued = false;
+  const continueBody = () => {
+    if (expectsContinue && !continued && !response.headersSent) response.writeContinue();
+    continued = true;
+  };
   // The admin API speaks JSON and takes OIDC bearer tokens, so it is routed before anything SigV4.
   if (requestTarget.rawPath.startsWith(adminApiPrefix)) {
+    continueBody();
     await handleAdminRequest(request, response, requestTarget.rawPath, requestTarget.rawQuery, context);
     return;
   }
@@ -79,31 +107,40 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
   let protocol: Protocol = guessProtocol(request);
   let xmlNamespace: string | undefined;
   try {
-    context.assertHost(request.headers.host);
-    const { rawPath, rawQuery } = requestTarget;
+    const addressing = context.assertHost(request.headers.host);
+    const { rawQuery } = requestTarget;
+    // Virtual-hosted S3 (`bucket.<edge host>/key`) is handled as path-style (`/bucket/key`) from here on: that is what
+    // classification sees and what goes upstream. The signature is checked against what the client sent (`head`).
+    // S3 Control's account-id prefix (`123456789012.<edge host>/v20180820/…`) keeps its path.
+    const virtualHostedS3 = addressing.prefix !== undefined && !s3ControlPath.test(requestTarget.rawPath);
+    const rawPath = virtualHostedS3 ? pathStyle(addressing.prefix ?? '', requestTarget.rawPath) : requestTarget.rawPath;
     if (rawPath === '/_airlock/health' && request.method === 'GET') {
       sendText(response, 200, { 'content-type': 'text/plain' }, 'ok\n');
       return;
     }
-    const head: IncomingRequestHead = { method: request.method ?? 'GET', rawPath, rawQuery, headers: request.headers };
+    const head: IncomingRequestHead = { method: request.method ?? 'GET', rawPath: requestTarget.rawPath, rawQuery, headers: request.headers };
     if (!request.headers.authorization && !/X-Amz-Signature=/i.test(rawQuery)) {
       protocol = 'query';
       xmlNamespace = serviceInfo('sts')?.xmlNamespace;
+      continueBody();
       await answerUnsigned(request, response, head, requestId, context, abort.signal);
       return;
     }
 
     const auth = parseAuthorization(head);
-    const service = serviceInfo(auth.service);
+    const service = serviceFor(auth.service, { method: head.method, rawPath, rawQuery, headers: request.headers });
     if (!service) throw new AirlockError('EndpointNotAllowed', `Service "${auth.service.slice(0, 64)}" is not served by this Airlock deployment.`);
     protocol = service.protocol;
     xmlNamespace = service.xmlNamespace;
+    if (addressing.prefix !== undefined && auth.service !== 's3') {
+      throw new AirlockError('EndpointNotAllowed', `Host "${addressing.prefix}.…" names an S3 bucket; ${auth.service.slice(0, 64)} calls must address the edge itself.`);
+    }
     if (!auth.securityToken) throw new AirlockError('UnknownAccessKey', 'The request has no session token; use the credentials Airlock issued.');
     const session = await deps.sessions.open(auth.accessKeyId, auth.securityToken, deps.now());
     outcome.sessionId = session.claims.sessionId;
     await context.revocations.assertNotRevoked(session.claims);
 
-    const body = await takeBody(request, head, auth, service, session.secretAccessKey, context, outcome);
+    const body = await takeBody(request, head, auth, service, session.secretAccessKey, context, outcome, continueBody);
     const principal: Principal = {
       subject: session.claims.subject,
       issuer: session.claims.issuer,
@@ -115,10 +152,14 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     const description = classify(service, {
       method: head.method,
       path: decodePath(rawPath),
+      rawPath,
       query: Object.fromEntries(new URLSearchParams(rawQuery)),
       headers: request.headers,
       bodyParameters: body.parameters,
+      body: body.buffer,
       partition: deps.settings.partition,
+      region: auth.region,
+      account: session.claims.roleArn.split(':')[4],
     });
     const call = toAwsCall(service, description, auth.region, session.claims.roleArn);
     outcome.call = call;
@@ -139,11 +180,12 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       });
     }
 
-    const target = resolveUpstream(service, auth.region, {
-      partition: deps.settings.partition,
-      allowedRegions: deps.settings.allowedRegions,
-      upstreamEndpoint: deps.settings.upstreamEndpoint,
-    });
+    const target = resolveUpstream(
+      service,
+      auth.region,
+      { partition: deps.settings.partition, allowedRegions: deps.settings.allowedRegions, upstreamEndpoint: deps.settings.upstreamEndpoint },
+      description,
+    );
     const { credentials } = await deps.credentials.vend(
       {
         principal,
@@ -158,6 +200,8 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     if (!credentials) throw new AirlockError('Internal', 'Credential vending returned no credentials.');
 
     let upstream: UpstreamResponse;
+    // Everything has passed: now the client may send the body.
+    continueBody();
     try {
       upstream = await forward(
         {
@@ -165,7 +209,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
           rawPath,
           rawQuery,
           headers: request.headers,
-          body: body.stream ?? (body.buffer?.length ? body.buffer : undefined),
+          body: body.reframe ?? body.stream ?? (body.buffer?.length ? body.buffer : undefined),
           contentLength: body.buffer ? body.buffer.length : contentLengthOf(request),
           payloadHash: body.payloadHash,
           service: auth.service,
@@ -199,6 +243,9 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     if (response.headersSent) {
       response.destroy();
     } else {
+      // The client still holds a body it was never asked for, or its body was cut off unread: end the connection
+      // after the answer rather than wait for (or misread) the rest.
+      if ((expectsContinue && !continued) || (request.destroyed && !request.complete)) response.setHeader('connection', 'close');
       const rendered = renderError(error, protocol, requestId, { method: request.method, xmlNamespace });
       sendText(response, rendered.status, rendered.headers, rendered.body);
     }
@@ -230,6 +277,8 @@ async function answerUnsigned(
 interface TakenBody {
   buffer?: Buffer;
   stream?: Readable;
+  /** Signed chunks: the body re-signed chunk by chunk for the forwarded request, once its signature is known. */
+  reframe?: (outgoing: ChunkSigningContext) => Readable;
   parameters?: Record<string, string>;
   payloadHash: string;
   /** The body's own failure (a digest mismatch), which explains a failed forward better than the transport error. */
@@ -238,8 +287,9 @@ interface TakenBody {
 
 /**
  * Verifies the signature and prepares the body. Bodies signed by digest in a header (S3) stream through a digest
- * check; small API bodies without that header are read whole, because their digest is part of the signature and
- * their parameters decide the call.
+ * check; signed chunks stream through a verifier that re-signs them; small API bodies without that header are read
+ * whole, because their digest is part of the signature and their parameters decide the call. A presigned S3 URL
+ * declares UNSIGNED-PAYLOAD (or its own X-Amz-Content-Sha256) and is handled like the header form.
  */
 async function takeBody(
   request: IncomingMessage,
@@ -249,11 +299,13 @@ async function takeBody(
   secret: string,
   context: PipelineContext,
   outcome: Outcome,
+  continueBody: () => void,
 ): Promise<TakenBody> {
   const verify = (parsed: ParsedAuthorization) =>
     verifySignature(head, parsed, secret, { now: context.deps.now(), maxSkewMs: context.deps.settings.clockSkewSeconds * 1000 });
-  const declaredHash = firstHeader(request.headers, 'x-amz-content-sha256');
+  const declaredHash = auth.payloadHashFromHeader ? auth.payloadHash : undefined;
   if (declaredHash === undefined || service.protocol !== 'rest-xml') {
+    continueBody();
     const buffer = await readBounded(request, smallBodyLimit);
     outcome.bytesIn = buffer.length;
     const payloadHash = sha256Hex(buffer);
@@ -261,14 +313,13 @@ async function takeBody(
     if (declaredHash !== undefined && declaredHash !== payloadHash && declaredHash !== 'UNSIGNED-PAYLOAD') {
       throw new AirlockError('PayloadHashMismatch', 'The body does not match the x-amz-content-sha256 the request was signed with.');
     }
-    return { buffer, parameters: bodyParameters(service.protocol, buffer), payloadHash, failure: () => undefined };
+    return { buffer, parameters: bodyParameters(service.protocol, firstHeader(request.headers, 'content-type'), buffer), payloadHash, failure: () => undefined };
   }
   verify(auth);
   const mode = payloadMode(declaredHash);
-  if (mode === 'signed-chunks') {
-    throw new AirlockError('UnsupportedPayload', `${declaredHash} uploads are not supported yet; use the SDK's default checksum mode or UNSIGNED-PAYLOAD.`);
+  if (mode === 'signed-chunks' && declaredHash !== STREAMING_SIGNED_PAYLOAD && declaredHash !== STREAMING_SIGNED_PAYLOAD_TRAILER) {
+    throw new AirlockError('UnsupportedPayload', `${declaredHash} (SigV4a) uploads are not supported; use the SDK's default checksum mode or ${STREAMING_SIGNED_PAYLOAD}.`);
   }
-  if (!hasBody(request)) return { payloadHash: declaredHash, failure: () => undefined };
   let failure: AirlockError | undefined;
   const counter = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
@@ -276,12 +327,38 @@ async function takeBody(
       callback(null, chunk);
     },
   });
-  const stages = mode === 'hashed' ? [counter, verifyingStream(declaredHash)] : [counter];
-  const stream = (pipeline as (...streams: unknown[]) => Readable)(request, ...stages, (error: unknown) => {
-    if (error instanceof AirlockError) failure = error;
-  });
+  // The request is piped, not put in the pipeline: a pipeline that fails destroys its streams, and a server request
+  // destroyed mid-body leaves its socket unread, so the connection could neither carry the error answer reliably nor
+  // the client's next request. Piped, it is merely unpiped on failure and drained by the error path.
+  const streamed = (...stages: Transform[]): Readable => {
+    request.once('error', (error) => counter.destroy(error));
+    request.pipe(counter);
+    if (stages.length === 0) return counter;
+    return (pipeline as (...streams: unknown[]) => Readable)(counter, ...stages, (error: unknown) => {
+      if (error instanceof AirlockError) failure = error;
+    });
+  };
+  if (mode === 'signed-chunks') {
+    const decoded = firstHeader(request.headers, 'x-amz-decoded-content-length');
+    if (decoded === undefined || !/^\d{1,15}$/.test(decoded)) {
+      throw new AirlockError('InvalidRequest', `A ${declaredHash} upload needs x-amz-decoded-content-length: the size of the object in bytes.`);
+    }
+    if (!hasBody(request)) throw new AirlockError('InvalidRequest', `A ${declaredHash} upload has an aws-chunked body; this request has none.`);
+    // Verified against the client's chain (seeded by its request signature, keyed by its Airlock session secret),
+    // re-signed for the chain of the forwarded request.
+    const incoming = chunkSigningContext(secret, auth, auth.amzDate, auth.signature);
+    const trailer = declaredHash === STREAMING_SIGNED_PAYLOAD_TRAILER;
+    return {
+      reframe: (outgoing) => streamed(reframeSignedChunks({ incoming, outgoing, trailer, decodedContentLength: Number(decoded) })),
+      payloadHash: declaredHash,
+      failure: () => failure,
+    };
+  }
+  if (!hasBody(request)) return { payloadHash: declaredHash, failure: () => undefined };
+  const stream = mode === 'hashed' ? streamed(verifyingStream(declaredHash)) : streamed();
   return { stream, payloadHash: declaredHash, failure: () => failure };
 }
+
 
 function hasBody(request: IncomingMessage): boolean {
   return request.headers['transfer-encoding'] !== undefined || contentLengthOf(request) !== 0;
@@ -292,8 +369,9 @@ function contentLengthOf(request: IncomingMessage): number | undefined {
   return value === undefined ? undefined : Number(value);
 }
 
-function bodyParameters(protocol: Protocol, body: Buffer): Record<string, string> | undefined {
-  if (protocol === 'query' || protocol === 'ec2') return formBodyParameters(body);
+/** SQS and a few other JSON services still accept query-protocol (form) bodies, so the content type decides. */
+function bodyParameters(protocol: Protocol, contentType: string | undefined, body: Buffer): Record<string, string> | undefined {
+  if (protocol === 'query' || protocol === 'ec2' || contentType?.startsWith('application/x-www-form-urlencoded')) return formBodyParameters(body);
   if (protocol === 'json') return jsonBodyParameters(body);
   return undefined;
 }

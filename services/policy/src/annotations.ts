@@ -5,8 +5,10 @@ export interface PolicyMeta {
   /** `@id("...")` when present, else `<file>:<Cedar id>`. */
   readonly id: string;
   readonly effect: 'permit' | 'forbid';
-  /** Where it came from, for error messages. */
+  /** Where it came from, for error messages: `<file> (<id>)`. */
   readonly source: string;
+  /** The file it was read from, as errors name it (set by the loader). */
+  readonly file?: string;
   /** `@reason("...")`: shown to the agent when this policy decides. */
   readonly reason?: string;
   /** Present when the permit only applies once a person approves (`@approval("groupA,groupB")`). */

@@ -40,10 +40,10 @@ export function decide(request: DecideRequest, evaluate: Evaluate, meta: Readonl
         ? { kind: 'forbidden', resource: resource.id, policies }
         : { kind: 'unpermitted', resource: resource.id };
     }
-    const unconditional = policies.filter((policy) => !policy.approval);
-    return unconditional.length > 0
-      ? { kind: 'allow', resource: resource.id, policies: unconditional }
-      : { kind: 'approval', resource: resource.id, policies };
+    // An @approval permit gates what it covers: a broader permit that also applies does not lift the gate, so a
+    // rule like "terminating needs a manager's approval" holds beside a pack that allows everything else.
+    const gated = policies.filter((policy) => policy.approval);
+    return gated.length > 0 ? { kind: 'approval', resource: resource.id, policies: gated } : { kind: 'allow', resource: resource.id, policies };
   });
 
   const denied = verdicts.find((verdict) => verdict.kind === 'forbidden' || verdict.kind === 'unpermitted');

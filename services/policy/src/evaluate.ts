@@ -15,11 +15,11 @@ export interface CedarOutcome {
 export type Evaluate = (request: CedarRequest) => CedarOutcome;
 
 /**
- * Parses the bundle once into Cedar's cache and returns an evaluator over it. Each bundle gets its own id, so a reload
- * can prepare the next set while calls still run against the current one.
+ * Parses the bundle once into Cedar's cache under `policySetId` (replacing what that id held) and returns an evaluator
+ * over it. The engine alternates two ids, so a reload prepares the next set beside the one that is serving and Cedar's
+ * cache holds at most two sets per engine; without an id, a fresh one is used.
  */
-export function prepareEvaluator(bundle: PolicyBundle, logger: Logger): Evaluate {
-  const policySetId = `airlock-${randomUUID()}`;
+export function prepareEvaluator(bundle: PolicyBundle, logger: Logger, policySetId = `airlock-${randomUUID()}`): Evaluate {
   const prepared = preparsePolicySet(policySetId, { staticPolicies: { ...bundle.policies } });
   if (prepared.type === 'failure') {
     throw new AirlockError('InvalidConfiguration', `Cedar rejected the policy set: ${prepared.errors.map((e) => e.message).join('; ')}`);

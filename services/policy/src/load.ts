@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { relative, resolve } from 'node:path';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AirlockError } from '@airlock/errors';
 import { readAnnotations, type PolicyMeta } from './annotations.js';
 import { checkParsePolicySet, policySetTextToParts, policyToJson, type DetailedError } from './cedar.js';
@@ -8,12 +8,64 @@ export interface PolicyBundle {
   /** Policy text by Airlock policy id, ready for Cedar. */
   readonly policies: Readonly<Record<string, string>>;
   readonly meta: ReadonlyMap<string, PolicyMeta>;
+  /** The files read, in order, as named in errors. */
+  readonly files: readonly string[];
 }
 
 export interface LoadOptions {
+  /** Cedar files and directories (every `*.cedar` directly inside, sorted by name), read in this order. */
   files: readonly string[];
   /** Relative file names resolve against it. @default process.cwd() */
   baseDir?: string;
+}
+
+/** One policy file to read: its absolute path and the name errors and ids use (relative to the base directory). */
+export interface PolicyFile {
+  readonly path: string;
+  readonly label: string;
+}
+
+/**
+ * Expands the configured paths into the policy files they name: a file as it is, a directory as every `*.cedar`
+ * directly inside it, sorted by name so that the order (and so the generated ids) is the same on every machine.
+ * A file named twice (directly and through its directory) is read once.
+ */
+export async function resolvePolicyFiles(options: LoadOptions): Promise<PolicyFile[]> {
+  const baseDir = options.baseDir ?? process.cwd();
+  const seen = new Set<string>();
+  const files: PolicyFile[] = [];
+  const add = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    files.push({ path, label: labelOf(baseDir, path) });
+  };
+  for (const entry of options.files) {
+    const path = resolve(baseDir, entry);
+    const label = labelOf(baseDir, path);
+    let isDirectory = false;
+    try {
+      isDirectory = (await stat(path)).isDirectory();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new AirlockError('InvalidConfiguration', `Policy file ${label} cannot be read: ${reason}`, { cause: error });
+    }
+    if (!isDirectory) {
+      add(path);
+      continue;
+    }
+    const names = (await readdir(path, { withFileTypes: true }))
+      .filter((dirent) => dirent.isFile() && dirent.name.endsWith('.cedar'))
+      .map((dirent) => dirent.name)
+      .sort();
+    for (const name of names) add(join(path, name));
+  }
+  return files;
+}
+
+/** A path as people read it: relative to the base directory when inside it, else absolute. */
+function labelOf(baseDir: string, path: string): string {
+  const label = relative(baseDir, path);
+  return label === '' || label.startsWith('..') || isAbsolute(label) ? path : label;
 }
 
 /**
@@ -24,12 +76,13 @@ export async function loadPolicies(options: LoadOptions): Promise<PolicyBundle> 
   if (options.files.length === 0) {
     throw new AirlockError('InvalidConfiguration', 'No policy files are configured; Airlock would deny every call.');
   }
-  const baseDir = options.baseDir ?? process.cwd();
+  const files = await resolvePolicyFiles(options);
+  if (files.length === 0) {
+    throw new AirlockError('InvalidConfiguration', `No *.cedar file in ${options.files.join(', ')}; Airlock would deny every call.`);
+  }
   const policies: Record<string, string> = {};
   const meta = new Map<string, PolicyMeta>();
-  for (const file of options.files) {
-    const path = resolve(baseDir, file);
-    const label = relative(baseDir, path) || path;
+  for (const { path, label } of files) {
     for (const policy of parseFile(label, await readPolicyFile(path, label))) {
       const existing = meta.get(policy.meta.id);
       if (existing) {
@@ -42,7 +95,46 @@ export async function loadPolicies(options: LoadOptions): Promise<PolicyBundle> 
       meta.set(policy.meta.id, policy.meta);
     }
   }
-  return { policies, meta };
+  return { policies, meta, files: files.map((file) => file.label) };
+}
+
+/** What `validatePolicies` found: every file it read, how many policies parsed, and every problem (empty when valid). */
+export interface ValidationReport {
+  readonly files: readonly string[];
+  readonly policies: number;
+  readonly problems: readonly string[];
+}
+
+/**
+ * Checks policy files the way the service loads them, but reports every bad file instead of stopping at the first:
+ * Cedar's parse errors with line and column, Airlock's annotation checks and duplicate ids. For `airlock policy validate`.
+ */
+export async function validatePolicies(options: LoadOptions): Promise<ValidationReport> {
+  if (options.files.length === 0) return { files: [], policies: 0, problems: ['No policy files were given.'] };
+  const problems: string[] = [];
+  let files: PolicyFile[] = [];
+  try {
+    files = await resolvePolicyFiles(options);
+  } catch (error) {
+    return { files: [], policies: 0, problems: [error instanceof Error ? error.message : String(error)] };
+  }
+  if (files.length === 0) problems.push(`No *.cedar file in ${options.files.join(', ')}.`);
+  const ids = new Map<string, string>();
+  for (const { path, label } of files) {
+    try {
+      for (const policy of parseFile(label, await readPolicyFile(path, label))) {
+        const existing = ids.get(policy.meta.id);
+        if (existing !== undefined) {
+          problems.push(`Policy id "${policy.meta.id}" in ${label} is already used in ${existing}; @id values must be unique.`);
+        } else {
+          ids.set(policy.meta.id, policy.meta.source);
+        }
+      }
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return { files: files.map((file) => file.label), policies: ids.size, problems };
 }
 
 async function readPolicyFile(path: string, label: string): Promise<string> {
@@ -76,7 +168,7 @@ export function parseFile(label: string, text: string): { text: string; meta: Po
     const annotations = json.json.annotations ?? {};
     const id = annotations['id']?.trim() || `${label}:${cedarId}`;
     try {
-      return { text: policyText, meta: readAnnotations(id, json.json.effect, `${label} (${id})`, annotations) };
+      return { text: policyText, meta: { ...readAnnotations(id, json.json.effect, `${label} (${id})`, annotations), file: label } };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new AirlockError('InvalidConfiguration', `Policy file ${label} is invalid: policy ${id}: ${reason}`);

@@ -203,16 +203,18 @@ describe('policy service', () => {
     expect(response.approval).toEqual({ approverGroups: ['ops'], quorum: 1, pendingTtlSeconds: 900, grantWindowSeconds: 600 });
   });
 
-  it('allows without approval when a plain permit also applies, and a forbid still beats an approval permit', async () => {
+  it('keeps an approval gate even when a broader plain permit also applies, and a forbid still beats an approval permit', async () => {
     const client = await policyClient(`
-      @approval("ops") permit (principal, action, resource);
-      @id("devs-read") permit (principal in Airlock::Group::"dev", action == Airlock::Action::"s3:GetObject", resource);
+      @id("ops-gate") @approval("ops") permit (principal, action == Airlock::Action::"s3:GetObject", resource);
+      @id("devs-read") permit (principal in Airlock::Group::"dev", action, resource);
       @id("never-delete") forbid (principal, action == Airlock::Action::"s3:DeleteBucket", resource);
     `);
-    const direct = await client.decide(request({ principal: { groups: ['dev'] } }));
-    expect(direct.decision).toBe(Decision.DECISION_ALLOW);
-    expect(direct.policyIds).toEqual(['devs-read']);
-    expect((await client.decide(request())).decision).toBe(Decision.DECISION_APPROVAL_REQUIRED);
+    const gated = await client.decide(request({ principal: { groups: ['dev'] } }));
+    expect(gated.decision).toBe(Decision.DECISION_APPROVAL_REQUIRED);
+    expect(gated.policyIds).toEqual(['ops-gate']);
+    const ungated = await client.decide(request({ principal: { groups: ['dev'] }, call: { action: 's3:PutObject' } }));
+    expect(ungated.decision).toBe(Decision.DECISION_ALLOW);
+    expect(ungated.policyIds).toEqual(['devs-read']);
     expect((await client.decide(request({ call: { action: 's3:DeleteBucket' } }))).decision).toBe(Decision.DECISION_DENY);
   });
 
