@@ -43,6 +43,7 @@ export async function startEdge(
       allowedRegions: config.edge.allowedRegions,
       upstreamEndpoint: config.upstream.endpoint,
       dependencyTimeoutMs: config.edge.dependencyTimeoutMs,
+      approvalWaitSeconds: config.edge.approvalWaitSeconds,
       adminGroups: config.admin.groups,
       issuers: config.identity.issuers.map((issuer) => issuer.issuer),
     },
@@ -62,6 +63,7 @@ export async function startEdge(
     sessions: createSessionAuthority(parseSessionKeyRing(keys)),
     ...clients,
     events: createSessionEventSink(await drivers.bus(), edgeId, logger),
+    bus: await drivers.bus(),
     state: await drivers.state(),
     now: () => new Date(),
   });

@@ -17,7 +17,7 @@ import {
 } from '@airlock/transport';
 import { DriverSet } from './driver-set.js';
 import { startEdge } from './edge-factory.js';
-import { serviceFactories } from './service-factories.js';
+import { serviceFactories, startConfiguredSlackBot } from './service-factories.js';
 
 export interface Running {
   /** Where the edge listens, when this process runs one. */
@@ -54,9 +54,16 @@ export async function runEmbedded(config: AirlockConfig): Promise<Running> {
       loggerFor(config, 'edge-proxy'),
       { embedded: true },
     );
+    const slackBot = await startConfiguredSlackBot(config, drivers, find(ApprovalServiceService), loggerFor(config, 'slack-bot')).catch(
+      async (error: unknown) => {
+        await edge.close();
+        throw error;
+      },
+    );
     return {
       edgeUrl: edge.url,
       async close() {
+        await slackBot?.close();
         await edge.close();
         await closeAll(runtimes);
         await drivers.close();
@@ -86,6 +93,33 @@ export async function runService(name: ServiceName, config: AirlockConfig): Prom
       await drivers.close();
     },
   };
+}
+
+/** Distributed mode: the Slack bot on its own, voting through the approval service over gRPC. */
+export async function runSlackBot(config: AirlockConfig): Promise<Running> {
+  if (!config.slack) throw new AirlockError('InvalidConfiguration', 'slack (channels, listen, users) is required to serve slack-bot.');
+  const endpoint = config.services.approval;
+  if (!endpoint) throw new AirlockError('InvalidConfiguration', 'services.approval.address is required for slack-bot to vote.');
+  const drivers = new DriverSet(config, 'airlock-slack-bot');
+  const approval = createGrpcClient(ApprovalServiceService, {
+    address: endpoint.address ?? endpoint.listen,
+    serviceName: 'approval',
+    defaultTimeoutMs: config.edge.dependencyTimeoutMs,
+  });
+  try {
+    const bot = (await startConfiguredSlackBot(config, drivers, approval.client, loggerFor(config, 'slack-bot')))!;
+    return {
+      async close() {
+        await bot.close();
+        approval.close();
+        await drivers.close();
+      },
+    };
+  } catch (error) {
+    approval.close();
+    await drivers.close();
+    throw error;
+  }
 }
 
 /** Distributed mode: an edge that reaches every other service over gRPC. */

@@ -1,12 +1,15 @@
 import { resolve } from 'node:path';
 import type { AirlockConfig, ServiceName } from '@airlock/config';
+import type { ApprovalServiceService } from '@airlock/contracts';
+import { AirlockError } from '@airlock/errors';
 import type { Logger } from '@airlock/logging';
-import type { ServiceRuntime } from '@airlock/transport';
+import type { ServiceClient, ServiceRuntime } from '@airlock/transport';
 import { createApprovalService } from '@airlock/approval';
 import { createCredentialVendingService } from '@airlock/credential-vending';
 import { createMaskingService } from '@airlock/masking';
 import { createPolicyService } from '@airlock/policy';
 import { createRecorderService } from '@airlock/recorder';
+import { startSlackBot, type SlackBot } from '@airlock/slack-bot';
 import type { DriverSet } from './driver-set.js';
 
 type Factory = (config: AirlockConfig, drivers: DriverSet, logger: Logger) => Promise<ServiceRuntime>;
@@ -44,3 +47,36 @@ export const serviceFactories: Record<ServiceName, Factory> = {
       logger,
     }) as Promise<ServiceRuntime>,
 };
+
+/**
+ * The Slack bot, when `slack` is configured. It serves no gRPC contract (its endpoint is Slack's interactivity
+ * callback on slack.listen), so it is not one of the ServiceNames: `airlock dev` starts it beside the others and
+ * `airlock serve slack-bot` on its own, voting through the approval service in process or over gRPC.
+ */
+export async function startConfiguredSlackBot(
+  config: AirlockConfig,
+  drivers: DriverSet,
+  approvals: ServiceClient<typeof ApprovalServiceService>,
+  logger: Logger,
+): Promise<SlackBot | undefined> {
+  const slack = config.slack;
+  if (!slack) return undefined;
+  const secret = (name: string) => {
+    const value = process.env[name];
+    if (!value) throw new AirlockError('InvalidConfiguration', `The Slack bot needs the environment variable ${name} set.`);
+    return value;
+  };
+  return startSlackBot({
+    bus: await drivers.bus(),
+    state: await drivers.state(),
+    approvals,
+    botToken: secret(slack.botTokenEnv),
+    signingSecret: secret(slack.signingSecretEnv),
+    ...(slack.apiUrl ? { apiUrl: slack.apiUrl } : {}),
+    channels: [...slack.channels],
+    listen: slack.listen,
+    users: slack.users,
+    people: slack.people,
+    logger,
+  });
+}

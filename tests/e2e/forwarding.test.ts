@@ -370,9 +370,10 @@ describe('faithful forwarding through Airlock to moto', () => {
       const sent = await signedChunkUpload(port, credentials, { bucket: 'forwarding', key: 'signed/final.bin', size: MB, tamper: 'final' });
       expect(sent.status).toBe(403);
       expect(sent.body).toContain('<Code>SignatureDoesNotMatch</Code>');
+      // The edge may fail the upstream request before it even connects; either way the body never arrives whole.
       const [forwarded] = tapRecordsSince(mark);
-      expect(forwarded?.complete).toBe(false);
-      expect(forwarded?.bytes).toBeLessThan(sent.contentLength);
+      expect(forwarded?.complete ?? false).toBe(false);
+      expect(forwarded?.bytes ?? 0).toBeLessThan(sent.contentLength);
       expect(await exists('signed/final.bin')).toBe(false);
     }, 120_000);
 
@@ -381,7 +382,8 @@ describe('faithful forwarding through Airlock to moto', () => {
       const sent = await signedChunkUpload(port, credentials, { bucket: 'forwarding', key: 'signed/never.bin', size: 4 * MB, tamper: 'request' });
       expect(sent).toMatchObject({ status: 403, continued: false });
       expect(sent.body).toContain('<Code>SignatureDoesNotMatch</Code>');
-      expect(tapRecordsSince(mark)).toHaveLength(0);
+      // Filtered by key: an earlier test's aborted upstream request may reach the tap late.
+      expect(tapRecordsSince(mark).filter((record) => record.url.includes('signed/never.bin'))).toHaveLength(0);
     });
   });
 
@@ -471,7 +473,7 @@ for style, endpoint in (('path', sys.argv[1]), ('virtual', sys.argv[1].replace('
       const tampered = await fetch(changed);
       expect(tampered.status).toBe(403);
       expect(await tampered.text()).toContain('<Code>SignatureDoesNotMatch</Code>');
-      expect(tapRecordsSince(mark)).toHaveLength(0);
+      expect(tapRecordsSince(mark).filter((record) => record.url.includes('/forwarding/presigned/'))).toHaveLength(0);
     });
   });
 

@@ -1,5 +1,5 @@
 import { serviceNamesInOrder, type ServiceName, loadConfig } from '@airlock/config';
-import { runEdge, runEmbedded, runService, type Running } from '../run.js';
+import { runEdge, runEmbedded, runService, runSlackBot, type Running } from '../run.js';
 import { parseOptions } from './args.js';
 import type { Command } from './command.js';
 
@@ -20,17 +20,18 @@ export const dev: Command = {
 
 export const serve: Command = {
   name: 'serve',
-  usage: `airlock serve <service> [--config FILE]\n    services: edge, ${serviceNamesInOrder.join(', ')}`,
-  summary: `run one service (distributed mode): edge, ${serviceNamesInOrder.join(', ')}`,
+  usage: `airlock serve <service> [--config FILE]\n    services: edge, ${serviceNamesInOrder.join(', ')}, slack-bot`,
+  summary: `run one service (distributed mode): edge, ${serviceNamesInOrder.join(', ')}, slack-bot`,
   async run(argv) {
     const { values, positionals } = parseOptions(argv, daemonOptions, true);
     const [target] = positionals;
-    if (target !== 'edge' && !(serviceNamesInOrder as readonly string[]).includes(target ?? '')) {
+    if (target !== 'edge' && target !== 'slack-bot' && !(serviceNamesInOrder as readonly string[]).includes(target ?? '')) {
       console.error(`Unknown service "${target ?? ''}".\nUsage: ${serve.usage}`);
       return 2;
     }
     const config = await loadConfig(values.config);
-    const running: Running = target === 'edge' ? await runEdge(config) : await runService(target as ServiceName, config);
+    const running: Running =
+      target === 'edge' ? await runEdge(config) : target === 'slack-bot' ? await runSlackBot(config) : await runService(target as ServiceName, config);
     return untilSignal(running);
   },
 };

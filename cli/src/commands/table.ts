@@ -1,3 +1,4 @@
+import { approvals } from './approvals.js';
 import type { Command } from './command.js';
 import { credentials } from './credentials.js';
 import { dev, serve } from './daemon.js';
@@ -9,5 +10,5 @@ import { sessions } from './sessions.js';
 import { whoami } from './whoami.js';
 
 /** Every `airlock` command, in the order `airlock --help` lists them. */
-export const commands: readonly Command[] = [dev, serve, login, logout, whoami, credentials, env, exec, sessions, policy];
+export const commands: readonly Command[] = [dev, serve, login, logout, whoami, credentials, env, exec, sessions, approvals, policy];
 

@@ -217,7 +217,11 @@ export const resourceTemplates = {
     { t: 'arn:{p}:route53:::healthcheck/{HealthCheckId}' },
     { t: 'arn:{p}:route53:::change/{Id:lastSegment}', ops: '^GetChange$' },
   ],
-  ecr: [{ t: 'arn:{p}:ecr:{r}:{registryId?@a}:repository/{repositoryName}' }],
+  ecr: [
+    { t: 'arn:{p}:ecr:{r}:{registryId?@a}:repository/{repositoryName}' },
+    // DescribeRepositories names its repositories in a list.
+    { t: 'arn:{p}:ecr:{r}:{registryId?@a}:repository/{repositoryNames}' },
+  ],
   ecs: [
     { t: 'arn:{p}:ecs:{r}:{a}:cluster/{cluster}' },
     { t: 'arn:{p}:ecs:{r}:{a}:cluster/{clusters}' },

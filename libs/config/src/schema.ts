@@ -39,6 +39,32 @@ const serviceEndpoint = z.strictObject({
   address: hostPort.optional(),
 });
 
+/** The Airlock identity a Slack user votes as. */
+const slackIdentity = z.strictObject({
+  subject: z.string().min(1),
+  issuer: z.string().min(1),
+  groups: z.array(z.string().min(1)).default([]),
+  /** Shown in messages; the Slack profile's name when omitted. */
+  name: z.string().min(1).optional(),
+});
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
+
+/** The Slack approvals bot; absent: no bot runs. Secrets come only from the named environment variables. */
+const slack = z.strictObject({
+  botTokenEnv: envName.default('SLACK_BOT_TOKEN'),
+  signingSecretEnv: envName.default('SLACK_SIGNING_SECRET'),
+  /** Base URL of the Web API, for a stand-in. @default https://slack.com/api/ */
+  apiUrl: url.optional(),
+  /** Channels (ids, or names the bot has joined) every approval request is posted to. */
+  channels: z.array(z.string().min(1)).min(1),
+  /** Where the interactivity endpoint (POST /slack/interactions) listens. */
+  listen: hostPort.default('127.0.0.1:3000'),
+  /** Slack user id → identity; checked first. */
+  users: z.record(z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id, e.g. U0123ABCD'), slackIdentity).default({}),
+  /** Slack profile e-mail (users.info, scope users:read.email) → identity; used for users not listed in `users`. */
+  people: z.record(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an e-mail address'), slackIdentity).default({}),
+});
+
 const serviceNames = ['policy', 'approval', 'credential-vending', 'masking', 'recorder'] as const;
 
 export const configSchema = z.strictObject({
@@ -58,6 +84,11 @@ export const configSchema = z.strictObject({
       allowedRegions: z.array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/)).default([]),
       /** How long a request waits for the policy, approval and credential services. */
       dependencyTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+      /**
+       * How long a call that needs approval is held open waiting for the decision before it is answered ApprovalPending.
+       * Kept below SDK read timeouts (the AWS CLI's is 60 s) so the agent gets Airlock's answer, not a timeout. 0: answer at once.
+       */
+      approvalWaitSeconds: z.number().int().min(0).max(300).default(25),
     })
     .prefault({}),
   identity: z
@@ -136,6 +167,7 @@ export const configSchema = z.strictObject({
       [K in (typeof serviceNames)[number]]: z.ZodOptional<typeof serviceEndpoint>;
     })
     .prefault({}),
+  slack: slack.optional(),
   admin: z
     .strictObject({
       /** Groups whose members may list and revoke sessions through the edge's admin API. */

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AirlockError, toAirlockError } from '@airlock/errors';
 import type { VerifiedIdentity } from '@airlock/identity';
+import { getApproval, listApprovals, voteOnApproval } from './admin-approvals.js';
 import type { EdgeDependencies } from './dependencies.js';
 import { firstHeader, readBounded, sendText } from './http.js';
 import type { RevocationCheck } from './revocations.js';
@@ -54,7 +55,8 @@ interface Caller {
 
 /**
  * The edge's admin API: JSON in and out, authenticated by an OIDC token (`Authorization: Bearer …`) from an issuer the
- * edge trusts. Members of `admin.groups` may list and revoke any session; anyone else only their own.
+ * edge trusts. Members of `admin.groups` may list and revoke any session; anyone else only their own. Approvals are
+ * listed, read and voted on through admin-approvals.ts; the approval service judges every vote.
  */
 export async function handleAdminRequest(request: IncomingMessage, response: ServerResponse, rawPath: string, rawQuery: string, context: AdminApiContext): Promise<void> {
   const { deps } = context;
@@ -84,6 +86,24 @@ export async function handleAdminRequest(request: IncomingMessage, response: Ser
       allow(method, 'POST');
       const caller = await authenticate(request, context);
       sendJson(response, 200, await revokeSession(caller, decodeSegment(route[1] ?? ''), context));
+      return;
+    }
+    if (route.length === 1 && route[0] === 'approvals') {
+      allow(method, 'GET');
+      const caller = await authenticate(request, context);
+      sendJson(response, 200, await listApprovals(caller, new URLSearchParams(rawQuery), deps));
+      return;
+    }
+    if (route.length === 2 && route[0] === 'approvals') {
+      allow(method, 'GET');
+      const caller = await authenticate(request, context);
+      sendJson(response, 200, await getApproval(caller, decodeSegment(route[1] ?? ''), deps));
+      return;
+    }
+    if (route.length === 3 && route[0] === 'approvals' && (route[2] === 'approve' || route[2] === 'deny')) {
+      allow(method, 'POST');
+      const caller = await authenticate(request, context);
+      sendJson(response, 200, await voteOnApproval(caller, decodeSegment(route[1] ?? ''), route[2] === 'approve', await readJson(request), deps));
       return;
     }
     throw new AirlockError('NotFound', `No admin API route ${method} ${rawPath.slice(0, 200)}; see docs/admin-api.md.`);

@@ -4,6 +4,7 @@ import type {
   MaskingServiceService,
   PolicyServiceService,
 } from '@airlock/contracts';
+import type { Bus } from '@airlock/bus';
 import type { createSessionAuthority, createTokenVerifier } from '@airlock/identity';
 import type { Logger } from '@airlock/logging';
 import type { StateStore } from '@airlock/state';
@@ -25,6 +26,11 @@ export interface EdgeDependencies {
   credentials: ServiceClient<typeof CredentialVendingServiceService>;
   masking: ServiceClient<typeof MaskingServiceService>;
   events: SessionEventSink;
+  /**
+   * The bus, to watch approval decisions (approvalEventsStream) while a call is held; without it a held call polls
+   * the approval service only.
+   */
+  bus?: Pick<Bus, 'watch'>;
   /** Shared by every edge: the session registry and revocations (session-registry.ts, revocations.ts). */
   state: StateStore;
   now: () => Date;

@@ -15,7 +15,7 @@ import {
   type Protocol,
   type ServiceInfo,
 } from '@airlock/aws-protocol';
-import { ApprovalStatus, Decision, type AwsCall, type CallRecorded, type DecideResponse, type MaskedValue, type Principal } from '@airlock/contracts';
+import { ApprovalStatus, Decision, type Approval, type AwsCall, type CallRecorded, type DecideResponse, type MaskedValue, type Principal } from '@airlock/contracts';
 import { AirlockError, toAirlockError } from '@airlock/errors';
 import {
   STREAMING_SIGNED_PAYLOAD,
@@ -30,6 +30,7 @@ import {
 } from '@airlock/sigv4';
 import { adminApiPrefix, handleAdminRequest } from './admin-api.js';
 import { sendAnswer } from './answer.js';
+import { defaultApprovalWaitSeconds, waitForDecision } from './approval-wait.js';
 import type { EdgeDependencies } from './dependencies.js';
 import { forward, type UpstreamAgents, type UpstreamResponse } from './forward.js';
 import type { HostAddressing } from './hosts.js';
@@ -60,6 +61,8 @@ interface Outcome {
   call?: AwsCall;
   decision?: DecideResponse;
   approvalId?: string;
+  /** The approval the call waited for, as it stood when the call was released or refused. */
+  approval?: Approval;
   upstreamStatus?: number;
   awsRequestId?: string;
   errorCode?: string;
@@ -161,7 +164,15 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       region: auth.region,
       account: session.claims.roleArn.split(':')[4],
     });
-    const call = toAwsCall(service, description, auth.region, session.claims.roleArn);
+    // Derived before policy: a global service's calls are recorded and decided in its signing region, whatever
+    // region the client signed for, so the same call always has the same name and approval fingerprint.
+    const target = resolveUpstream(
+      service,
+      auth.region,
+      { partition: deps.settings.partition, allowedRegions: deps.settings.allowedRegions, upstreamEndpoint: deps.settings.upstreamEndpoint },
+      description,
+    );
+    const call = toAwsCall(service, description, service.global ? target.signingRegion : auth.region, session.claims.roleArn);
     outcome.call = call;
     if (mintsCredentials(call.action)) {
       throw new AirlockError('AccessDenied', `${call.action} is answered by Airlock or not at all: Airlock never hands AWS credentials to clients.`);
@@ -173,19 +184,13 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     );
     outcome.decision = decision;
     if (decision.decision === Decision.DECISION_APPROVAL_REQUIRED) {
-      outcome.approvalId = await requireApproval(principal, call, decision, context, abort.signal);
+      outcome.approvalId = await requireApproval(principal, call, decision, context, outcome, abort.signal);
     } else if (decision.decision !== Decision.DECISION_ALLOW) {
       throw new AirlockError('AccessDenied', decision.reason || `Airlock policy denies ${call.action}.`, {
         details: { policyIds: decision.policyIds.join(',') },
       });
     }
 
-    const target = resolveUpstream(
-      service,
-      auth.region,
-      { partition: deps.settings.partition, allowedRegions: deps.settings.allowedRegions, upstreamEndpoint: deps.settings.upstreamEndpoint },
-      description,
-    );
     const { credentials } = await deps.credentials.vend(
       {
         principal,
@@ -389,31 +394,72 @@ function toAwsCall(service: ServiceInfo, description: CallDescription, region: s
 }
 
 /**
- * Asks for (or finds) the approval that binds this requester to this exact call. A grant that is in force lets the
- * call through; otherwise the client gets an error naming the pending approval.
+ * Asks for (or finds) the approval that binds this requester to this exact call (its fingerprint), then holds the
+ * call up to edge.approvalWaitSeconds for the decision (approval-wait.ts). An approved grant in force, of this
+ * requester for this request, lets the call through; a denial refuses it with the denier's reason; anything else
+ * answers ApprovalPending, naming the approval and how to approve it, and the retry after approval goes through.
+ * The approval as it ended up is kept in the outcome, so its votes and voters are part of the session record.
  */
-async function requireApproval(principal: Principal, call: AwsCall, decision: DecideResponse, context: PipelineContext, signal: AbortSignal): Promise<string> {
+async function requireApproval(principal: Principal, call: AwsCall, decision: DecideResponse, context: PipelineContext, outcome: Outcome, signal: AbortSignal): Promise<string> {
+  const { deps } = context;
   const fingerprint = fingerprintOf(call);
-  const { approval } = await context.deps.approval.requestApproval(
+  const requested = await deps.approval.requestApproval(
     { requester: principal, call, fingerprint, requirement: decision.approval, policyId: decision.policyIds[0] ?? '', reason: decision.reason },
-    { signal, timeoutMs: context.deps.settings.dependencyTimeoutMs },
+    { signal, timeoutMs: deps.settings.dependencyTimeoutMs },
   );
-  if (!approval) throw new AirlockError('Internal', 'The approval service returned no approval.');
-  const groups = approval.requirement?.approverGroups.join(', ') || 'an approver';
+  if (!requested.approval) throw new AirlockError('Internal', 'The approval service returned no approval.');
+  outcome.approvalId = requested.approval.id;
+  outcome.approval = requested.approval;
+  const waitSeconds = deps.settings.approvalWaitSeconds ?? defaultApprovalWaitSeconds;
+  const approval = grantInForce(requested.approval, deps.now().getTime())
+    ? requested.approval
+    : await waitForDecision(requested.approval, {
+        approval: deps.approval,
+        bus: deps.bus,
+        waitMs: waitSeconds * 1000,
+        timeoutMs: deps.settings.dependencyTimeoutMs,
+        signal,
+        now: () => deps.now().getTime(),
+      });
+  outcome.approval = approval;
+  const details = { approvalId: approval.id };
+  // The approval service keys approvals by requester and fingerprint; checked again here, because using a grant for
+  // anyone else or any other request would break the promise an approver made.
+  const requester = approval.requester;
+  if (!requester || requester.issuer !== principal.issuer || requester.subject !== principal.subject || approval.fingerprint !== fingerprint) {
+    throw new AirlockError('AccessDenied', `Approval ${approval.id} does not name this requester and request.`, { details });
+  }
   switch (approval.status) {
     case ApprovalStatus.APPROVAL_STATUS_APPROVED:
-      if (approval.grantExpiresAtMs > context.deps.now().getTime()) return approval.id;
-      break;
-    case ApprovalStatus.APPROVAL_STATUS_DENIED:
-      throw new AirlockError('AccessDenied', `Approval ${approval.id} for ${call.action} was denied${approval.reason ? `: ${approval.reason}` : '.'}`, {
-        details: { approvalId: approval.id },
-      });
+      if (grantInForce(approval, deps.now().getTime())) return approval.id;
+      throw new AirlockError('AccessDenied', `Approval ${approval.id} for ${call.action} was granted, but its window has closed; retry to ask again.`, { details });
+    case ApprovalStatus.APPROVAL_STATUS_DENIED: {
+      const denial = [...approval.votes].reverse().find((cast) => !cast.approve);
+      const by = denial?.voter ? ` by ${denial.voter.name || denial.voter.subject}` : '';
+      const reason = denial?.reason || approval.reason;
+      throw new AirlockError('AccessDenied', `Approval ${approval.id} for ${call.action} was denied${by}${reason ? `: ${reason}` : '.'}`, { details });
+    }
+    case ApprovalStatus.APPROVAL_STATUS_EXPIRED:
+      throw new AirlockError('AccessDenied', `Approval ${approval.id} for ${call.action} expired without a decision; retry to ask again.`, { details });
     default:
-      break;
+      throw new AirlockError('ApprovalPending', pendingMessage(approval, call, waitSeconds), { details });
   }
-  throw new AirlockError('ApprovalPending', `${call.action} needs approval by ${groups}. Approval ${approval.id} is pending; retry once it is approved (airlock approvals approve ${approval.id}).`, {
-    details: { approvalId: approval.id },
-  });
+}
+
+function grantInForce(approval: Approval, nowMs: number): boolean {
+  return approval.status === ApprovalStatus.APPROVAL_STATUS_APPROVED && approval.grantExpiresAtMs > nowMs;
+}
+
+/** What the agent, and the person reading its output, need: what waits, for whom, its id, and how to approve it. */
+function pendingMessage(approval: Approval, call: AwsCall, waitSeconds: number): string {
+  const groups = approval.requirement?.approverGroups.join(' or ') || 'an approver';
+  const quorum = approval.requirement?.quorum ?? 1;
+  const approvals = approval.votes.filter((cast) => cast.approve).length;
+  const needs = quorum > 1 ? `${quorum} approvals (${approvals} so far) from members of ${groups}` : `approval by a member of ${groups}`;
+  const resource = call.resources.length > 0 ? ` on ${call.resources.join(', ')}` : '';
+  const until = approval.expiresAtMs > 0 ? ` It stays pending until ${new Date(approval.expiresAtMs).toISOString()}.` : '';
+  const held = waitSeconds > 0 ? ` Airlock held the call ${waitSeconds} s.` : '';
+  return `${call.action}${resource} needs ${needs}: approval ${approval.id} is pending.${held}${until} Approve with "airlock approvals approve ${approval.id}" (or deny with "airlock approvals deny ${approval.id} --reason ..."), then retry the same call.`;
 }
 
 /** Binds an approval to the operation, its resources and its canonical parameters. */
@@ -443,6 +489,8 @@ function record(outcome: Outcome, durationMs: number, requestId: string, deps: E
     bytesOut: outcome.bytesOut,
     masked: outcome.masked,
     requestId,
+    // The call is this event's own; the votes, voters and reasons are what the record adds.
+    approval: outcome.approval ? { ...outcome.approval, call: undefined } : undefined,
   };
   deps.events.record(outcome.sessionId, { $case: 'call', value }).catch((error: unknown) => {
     deps.logger.error({ err: error, sessionId: outcome.sessionId, requestId }, 'session event could not be recorded');

@@ -13,6 +13,11 @@ export interface EdgeSettings {
   allowedRegions: readonly string[];
   upstreamEndpoint?: string | undefined;
   dependencyTimeoutMs: number;
+  /**
+   * How long a call that needs approval is held for the decision (edge.approvalWaitSeconds); 0 answers at once.
+   * @default 25 when omitted — below SDK read timeouts, so the agent reads Airlock's answer rather than a timeout.
+   */
+  approvalWaitSeconds?: number;
   /** Groups whose members may list and revoke every session through the admin API (admin.groups). */
   adminGroups: readonly string[];
   /** The `iss` of every trusted identity issuer: the admin API checks and defaults a revoked subject's issuer by them. */

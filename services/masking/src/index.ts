@@ -1,3 +1,14 @@
 export { createMaskingService, type MaskingServiceOptions } from './service.js';
-export { defaultProfile } from './profiles.js';
-export { createStreamMasker, defaultDetectors, maskBuffer, replacementFor, type Detector, type StreamMasker } from './engine/index.js';
+export { defaultProfile, profileFor } from './profiles.js';
+export {
+  createAnswerMasker,
+  createStreamMasker,
+  credentialDetectors,
+  defaultDetectors,
+  maskBuffer,
+  personalDetectors,
+  replacementFor,
+  type Detector,
+  type MaskingProfile,
+  type StreamMasker,
+} from './engine/index.js';

@@ -2,24 +2,25 @@ import type { MaskRequest, MaskResponse } from '@airlock/contracts';
 import { AirlockError } from '@airlock/errors';
 import type { Logger } from '@airlock/logging';
 import type { CallContext } from '@airlock/transport';
-import { createStreamMasker } from './engine/index.js';
-import { detectorsFor } from './profiles.js';
+import { createAnswerMasker, pseudonymKey, type StreamMasker } from './engine/index.js';
+import { profileFor } from './profiles.js';
 
 /**
  * The Mask call: a header, then body chunks in; masked chunks out as soon as they are decided, and a last message
  * with the rest and the counts of what was masked. Memory stays bounded by the engine's window, whatever the body size.
  */
 export async function* maskStream(requests: AsyncIterable<MaskRequest>, context: CallContext, logger: Logger): AsyncIterable<MaskResponse> {
-  let masker: ReturnType<typeof createStreamMasker> | undefined;
+  let masker: StreamMasker | undefined;
   let header: { profile: string; service: string; operation: string } | undefined;
   for await (const request of requests) {
     context.signal.throwIfAborted();
     const part = request.part;
     if (!masker) {
       if (part?.$case !== 'header') throw new AirlockError('InvalidRequest', 'The first Mask message must carry the header.');
-      const { profile, detectors } = detectorsFor(part.value.profile);
-      header = { profile, service: part.value.service, operation: part.value.operation };
-      masker = createStreamMasker(detectors);
+      const profile = profileFor(part.value.profile);
+      const { service, operation, contentType } = part.value;
+      header = { profile: profile.name, service, operation };
+      masker = createAnswerMasker(profile, { service, operation, contentType }, pseudonymKey());
       continue;
     }
     if (part?.$case === 'header') throw new AirlockError('InvalidRequest', 'Only the first Mask message may carry a header.');

@@ -1,14 +1,14 @@
 import type { PlanRequest, PlanResponse } from '@airlock/contracts';
-import { detectorsFor } from './profiles.js';
+import { isPassThrough, profileFor } from './profiles.js';
 
 /**
  * Whether an answer needs the masking stream. API answers and text do; binary bodies (S3 objects, images, archives)
  * do not. An answer without a content type is an API answer for every service except S3, where it is an object body.
  */
 export function plan(request: PlanRequest): PlanResponse {
-  const { profile, detectors } = detectorsFor(request.profile);
-  if (detectors.length === 0) return { transform: false, profile };
-  return { transform: isText(request.contentType, request.service), profile };
+  const profile = profileFor(request.profile);
+  if (isPassThrough(profile)) return { transform: false, profile: profile.name };
+  return { transform: isText(request.contentType, request.service), profile: profile.name };
 }
 
 function isText(contentType: string, service: string): boolean {

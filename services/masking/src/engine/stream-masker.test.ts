@@ -141,7 +141,7 @@ describe('masking engine', () => {
     const masker = createStreamMasker(defaultDetectors);
     const plain = Buffer.from('x'.repeat(100_000));
     const out = masker.push(plain);
-    expect(plain.length - out.length).toBeLessThan(20);
+    expect(plain.length - out.length).toBeLessThan(64);
     // A prefix near the end holds back at most the largest detector window.
     const withPrefix = Buffer.from(`${'y'.repeat(100_000)}-----BEGIN RSA PRIVATE KEY-----\nMII`);
     const held = withPrefix.length - masker.push(withPrefix).length;

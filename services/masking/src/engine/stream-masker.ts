@@ -11,25 +11,33 @@ export interface StreamMasker {
   masked(): MaskedValue[];
 }
 
+/** Turns a matched secret into its replacement text (redact, keep-last-N, pseudonym); the default redacts. */
+export type Replace = (kind: string, secret: string) => string;
+
 /**
  * The stream is scanned left to right for detector prefixes; where one occurs, detectors are tried in order, a match is
  * replaced and scanning resumes after it. The result is the same however the input is split, because a position is
  * decided only when the stream has ended or its detector's whole `window` is known; until then the text from that
- * position on is held back (at most the largest window). Text without any prefix is held back by less than one prefix.
+ * position on is held back (at most the largest window, plus the largest `back`). Lookbehinds see the same text in
+ * every split because the last `lookbehind` characters already passed on are kept as context.
  *
  * Bytes are handled as latin1 text, one character per byte: the patterns are ASCII, other bytes pass unchanged, and a
  * UTF-8 character split between chunks is never an issue.
  */
-export function createStreamMasker(detectors: readonly Detector[]): StreamMasker {
+export function createStreamMasker(detectors: readonly Detector[], replace: Replace = (kind) => replacementFor(kind)): StreamMasker {
   const prefixes = [...new Set(detectors.flatMap((detector) => detector.prefixes))];
   const longestPrefix = Math.max(0, ...prefixes.map((prefix) => prefix.length));
+  const maxBack = Math.max(0, ...detectors.map((detector) => detector.back?.max ?? 0));
+  const context = Math.max(1, maxBack, ...detectors.map((detector) => detector.lookbehind ?? 1));
   // Case-insensitive here so that one scan finds every candidate; each detector then checks its own case rule.
   const prefixScan = prefixes.length > 0 ? new RegExp(prefixes.map(escapeRegExp).join('|'), 'gi') : undefined;
   const counts = new Map<string, number>();
-  /** The last character already passed on: what a lookbehind at the start of `carry` must see. */
+  /** The last characters already passed on: what lookbehinds at the start of `carry` must see. */
   let before = '';
   /** Characters not yet decided. */
   let carry = '';
+  /** Where in `carry` scanning resumes: prefixes before it (held back only as look-back room) are decided already. */
+  let scanFrom = 0;
   let ended = false;
 
   function run(chunk: string, final: boolean): Buffer {
@@ -38,43 +46,72 @@ export function createStreamMasker(detectors: readonly Detector[]): StreamMasker
     const out: string[] = [];
     let emitted = start;
     // Where a prefix could still be completing, nothing is decided until the stream goes on or ends.
-    let holdFrom = final ? text.length : Math.max(start, text.length - (longestPrefix - 1));
+    let scanUntil = final ? text.length : Math.max(start, text.length - (longestPrefix - 1));
+    let undecidedAt: number | undefined;
     if (prefixScan) {
-      prefixScan.lastIndex = start;
-      for (let found = prefixScan.exec(text); found && found.index < holdFrom; found = prefixScan.exec(text)) {
+      prefixScan.lastIndex = start + scanFrom;
+      for (let found = prefixScan.exec(text); found && found.index < scanUntil; found = prefixScan.exec(text)) {
         const at = found.index;
-        const outcome = tryAt(text, at, final);
+        const outcome = tryAt(text, at, emitted, final);
         if (outcome === 'undecided') {
-          holdFrom = at;
+          undecidedAt = at;
+          scanUntil = at;
           break;
         }
         if (outcome === undefined) {
           prefixScan.lastIndex = at + 1;
           continue;
         }
-        out.push(text.slice(emitted, at), outcome.replacement);
+        out.push(text.slice(emitted, outcome.start), outcome.replacement);
         emitted = outcome.end;
         counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1);
         prefixScan.lastIndex = outcome.end;
       }
     }
+    // Text a later match could still reach back into (an e-mail's local part) is held back with the undecided rest.
+    // Prefixes in it were decided already; scanning them again next time decides them the same way.
+    const holdFrom = final ? text.length : Math.max(emitted, (undecidedAt ?? scanUntil) - maxBack);
     const decided = Math.max(emitted, holdFrom);
     out.push(text.slice(emitted, decided));
     carry = text.slice(decided);
-    before = decided > 0 ? text.slice(decided - 1, decided) : before;
+    scanFrom = Math.max(0, scanUntil - decided);
+    before = text.slice(Math.max(0, decided - context), decided);
     return Buffer.from(out.join(''), 'latin1');
   }
 
-  /** A match at `at`, no match (undefined), or 'undecided' when more text could change the answer. */
-  function tryAt(text: string, at: number, final: boolean): { kind: string; end: number; replacement: string } | 'undecided' | undefined {
+  /** A match around `at`, no match (undefined), or 'undecided' when more text could change the answer. */
+  function tryAt(
+    text: string,
+    at: number,
+    floor: number,
+    final: boolean,
+  ): { kind: string; start: number; end: number; replacement: string } | 'undecided' | undefined {
     for (const detector of detectors) {
       if (!detector.prefixes.some((prefix) => startsWith(text, at, prefix, detector.ignoreCase))) continue;
-      if (!final && at + detector.window > text.length) return 'undecided';
-      detector.pattern.lastIndex = at;
-      const match = detector.pattern.exec(text);
-      if (match) {
-        return { kind: detector.kind, end: at + match[0].length, replacement: (match[1] ?? '') + replacementFor(detector.kind) };
+      if (detector.head) {
+        if (!final && at + detector.head.window > text.length) return 'undecided';
+        detector.head.pattern.lastIndex = at;
+        if (!detector.head.pattern.test(text)) continue;
       }
+      if (!final && at + detector.window > text.length) return 'undecided';
+      let from = at;
+      if (detector.back) {
+        const limit = Math.max(floor, at - detector.back.max);
+        while (from > limit && detector.back.chars.test(text[from - 1]!)) from--;
+      }
+      detector.pattern.lastIndex = from;
+      const match = detector.pattern.exec(text);
+      if (!match || from + match[0].length <= at) continue;
+      const keepHead = match[1] ?? '';
+      const keepTail = match[2] ?? '';
+      const secret = match[0].slice(keepHead.length, match[0].length - keepTail.length);
+      if (detector.accept && !detector.accept(secret)) continue;
+      return {
+        kind: detector.kind,
+        start: from,
+        end: from + match[0].length,
+        replacement: keepHead + replace(detector.kind, secret) + keepTail,
+      };
     }
     return undefined;
   }

@@ -47,6 +47,11 @@ export interface CallRecorded {
   bytesOut: number;
   masked: MaskedValue[];
   requestId: string;
+  /**
+   * The approval the call waited for (approval_id), as it stood when the call was released or refused: its status
+   * and every vote with its voter and reason. Its call is omitted: it is this event's call.
+   */
+  approval?: Approval | undefined;
 }
 
 export interface SessionEnded {
@@ -365,6 +370,7 @@ function createBaseCallRecorded(): CallRecorded {
     bytesOut: 0,
     masked: [],
     requestId: "",
+    approval: undefined,
   };
 }
 
@@ -411,6 +417,9 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.requestId !== "") {
       writer.uint32(114).string(message.requestId);
+    }
+    if (message.approval !== undefined) {
+      Approval.encode(message.approval, writer.uint32(122).fork()).join();
     }
     return writer;
   },
@@ -540,6 +549,14 @@ export const CallRecorded: MessageFns<CallRecorded> = {
             message.requestId = reader.string();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.approval = Approval.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -606,6 +623,7 @@ export const CallRecorded: MessageFns<CallRecorded> = {
         : isSet(object.request_id)
         ? globalThis.String(object.request_id)
         : "",
+      approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined,
     };
   },
 
@@ -652,6 +670,9 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
+    }
+    if (message.approval !== undefined) {
+      obj.approval = Approval.toJSON(message.approval);
     }
     return obj;
   },
