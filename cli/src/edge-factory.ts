@@ -32,6 +32,12 @@ export async function startEdge(
   if (config.identity.issuers.length === 0) {
     logger.warn('no identity issuers are configured: every AssumeRoleWithWebIdentity will be refused (see README, identity.issuers)');
   }
+  logger.info(
+    { recording: config.edge.recording },
+    config.edge.recording === 'strict'
+      ? 'session recording is strict: calls are forwarded only after their event is on the bus'
+      : 'session recording is best-effort: a bus outage loses events but does not block calls',
+  );
   return startEdgeProxy({
     settings: {
       listen: config.edge.listen,
@@ -42,8 +48,11 @@ export async function startEdge(
       partition: config.upstream.partition,
       allowedRegions: config.edge.allowedRegions,
       upstreamEndpoint: config.upstream.endpoint,
+      fips: config.upstream.fips,
+      dualStack: config.upstream.dualStack,
       dependencyTimeoutMs: config.edge.dependencyTimeoutMs,
       approvalWaitSeconds: config.edge.approvalWaitSeconds,
+      recording: config.edge.recording,
       adminGroups: config.admin.groups,
       issuers: config.identity.issuers.map((issuer) => issuer.issuer),
     },

@@ -8,7 +8,7 @@ import { createApprovalService } from '@airlock/approval';
 import { createCredentialVendingService } from '@airlock/credential-vending';
 import { createMaskingService } from '@airlock/masking';
 import { createPolicyService } from '@airlock/policy';
-import { createRecorderService } from '@airlock/recorder';
+import { createRecorderService, parseSigningKey } from '@airlock/recorder';
 import { startSlackBot, type SlackBot } from '@airlock/slack-bot';
 import type { DriverSet } from './driver-set.js';
 
@@ -45,6 +45,9 @@ export const serviceFactories: Record<ServiceName, Factory> = {
       prefix: config.recorder.prefix,
       batchSize: config.recorder.batchSize,
       logger,
+      ...(process.env[config.recorder.signingKeyEnv]
+        ? { signingKey: parseSigningKey(process.env[config.recorder.signingKeyEnv]!, config.recorder.signingKeyEnv) }
+        : {}),
     }) as Promise<ServiceRuntime>,
 };
 

@@ -244,9 +244,18 @@ describe.each(['embedded', 'distributed'] as const)('the spine, %s mode', (mode)
 
   async function readS3Recordings(): Promise<RecordedEvent[]> {
     const s3 = new S3Client({ region: 'us-east-1', endpoint: world.moto.url, forcePathStyle: true, credentials: world.vendingIdentity });
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'airlock-recordings' })).catch(() => ({ Contents: [] }));
+    // Paginated: with a digest beside every recording object the bucket soon holds more than one page of keys.
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const listed = await s3
+        .send(new ListObjectsV2Command({ Bucket: 'airlock-recordings', ContinuationToken: token }))
+        .catch(() => ({ Contents: [], NextContinuationToken: undefined }));
+      for (const object of listed.Contents ?? []) if (object.Key?.endsWith('.ndjson')) keys.push(object.Key);
+      token = listed.NextContinuationToken;
+    } while (token);
     const texts = await Promise.all(
-      (listed.Contents ?? []).map(async (object) => (await s3.send(new GetObjectCommand({ Bucket: 'airlock-recordings', Key: object.Key }))).Body!.transformToString()),
+      keys.map(async (key) => (await s3.send(new GetObjectCommand({ Bucket: 'airlock-recordings', Key: key }))).Body!.transformToString()),
     );
     return parseNdjson<RecordedEvent>(texts);
   }

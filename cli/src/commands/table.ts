@@ -6,9 +6,10 @@ import { env } from './env.js';
 import { exec } from './exec.js';
 import { login, logout } from './login.js';
 import { policy } from './policy.js';
+import { recordings } from './recordings.js';
 import { sessions } from './sessions.js';
 import { whoami } from './whoami.js';
 
 /** Every `airlock` command, in the order `airlock --help` lists them. */
-export const commands: readonly Command[] = [dev, serve, login, logout, whoami, credentials, env, exec, sessions, approvals, policy];
+export const commands: readonly Command[] = [dev, serve, login, logout, whoami, credentials, env, exec, sessions, recordings, approvals, policy];
 

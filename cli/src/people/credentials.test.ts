@@ -94,8 +94,11 @@ describe('assumeRoleWithWebIdentity', () => {
 
   it('turns an STS error into a one-line message with its code, without the token', async () => {
     const server = answering(400, '<ErrorResponse><Error><Code>ExpiredTokenException</Code><Message>The identity token has expired &amp; more.</Message></Error></ErrorResponse>');
-    const failure = await assumeRoleWithWebIdentity(request, server.fetch).catch((error: Error) => error);
-    expect(failure.message).toBe(`Airlock refused the role ${request.roleArn}: ExpiredTokenException: The identity token has expired & more.`);
+    const failure = await assumeRoleWithWebIdentity(request, server.fetch).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failure?.message).toBe(`Airlock refused the role ${request.roleArn}: ExpiredTokenException: The identity token has expired & more.`);
   });
 
   it('names the person in a session name STS accepts', () => {

@@ -89,6 +89,12 @@ export const configSchema = z.strictObject({
        * Kept below SDK read timeouts (the AWS CLI's is 60 s) so the agent gets Airlock's answer, not a timeout. 0: answer at once.
        */
       approvalWaitSeconds: z.number().int().min(0).max(300).default(25),
+      /**
+       * strict: a call is forwarded only after its CallRequested session event is acknowledged by the bus; while the bus
+       * is down calls are refused with ServiceUnavailable (retryable). best-effort: events are published after the call
+       * and a bus outage loses them but never blocks a call.
+       */
+      recording: z.enum(['strict', 'best-effort']).default('best-effort'),
     })
     .prefault({}),
   identity: z
@@ -103,6 +109,10 @@ export const configSchema = z.strictObject({
       /** Send every AWS call here instead of the real AWS endpoint (emulators, tests). */
       endpoint: url.optional(),
       partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws'),
+      /** Use FIPS endpoints for every service (a deployment setting, never a client's choice). */
+      fips: z.boolean().default(false),
+      /** Use dual-stack (IPv6) endpoints for every service. */
+      dualStack: z.boolean().default(false),
     })
     .prefault({}),
   policy: z.strictObject({ files: z.array(z.string()).default([]) }).prefault({}),
@@ -132,6 +142,14 @@ export const configSchema = z.strictObject({
       /** Key prefix of recordings in the blob store. */
       prefix: z.string().default('sessions/'),
       batchSize: z.number().int().min(1).max(1000).default(100),
+      /**
+       * Environment variable holding the Ed25519 key that signs each recording's digest, as `kid:base64` (PKCS#8 DER
+       * or a 32-byte seed). Unset or empty: digests are written unsigned and `airlock recordings verify` says so.
+       */
+      signingKeyEnv: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+        .default('AIRLOCK_RECORDER_SIGNING_KEY'),
     })
     .prefault({}),
   drivers: z

@@ -138,6 +138,12 @@ describe('parseAuthorization', () => {
     }
   });
 
+  it('accepts an HTTP/2 request that signs :authority in place of host', () => {
+    const http2 = head({ authorization: AUTHORIZATION.replace('content-type;host;x-amz-date', ':authority;content-type;x-amz-date') });
+    expect(parseAuthorization(http2).signedHeaders).toEqual([':authority', 'content-type', 'x-amz-date']);
+    expectCode(head({ authorization: AUTHORIZATION.replace('content-type;host;x-amz-date', ':path;content-type;x-amz-date') }), 'IncompleteSignature', /'Host' must be a 'SignedHeader'/);
+  });
+
   it('checks SignedHeaders and requires host among them', () => {
     expectCode(head({ authorization: AUTHORIZATION.replace('content-type;host;x-amz-date', 'content-type;x-amz-date') }), 'IncompleteSignature', /'Host' must be a 'SignedHeader'/);
     expectCode(head({ authorization: AUTHORIZATION.replace('content-type;host', 'Content-Type;host') }), 'IncompleteSignature', /lower-case/);

@@ -9,7 +9,8 @@ import type { IncomingRequestHead, ParsedAuthorization } from './types.js';
 const ACCESS_KEY_ID = /^[A-Za-z0-9]{1,128}$/;
 const SCOPE_DATE = /^\d{8}$/;
 const SCOPE_NAME = /^[a-z0-9-]{1,64}$/;
-const HEADER_NAME = /^[a-z0-9!#$%&'*+.^_`|~-]+$/;
+// A leading ':' admits HTTP/2 pseudo-headers: over HTTP/2 the SDKs sign ':authority' where HTTP/1.1 has 'host'.
+const HEADER_NAME = /^:?[a-z0-9!#$%&'*+.^_`|~-]+$/;
 const SIGNATURE = /^[0-9a-f]{64}$/;
 /** SigV4 query-string authentication (presigned URLs) and SigV2's equivalent, by lower-cased parameter name. */
 const PRESIGN_PARAMETERS = ['x-amz-algorithm', 'x-amz-credential', 'x-amz-signature'];
@@ -175,7 +176,8 @@ function parseSignedHeaders(value: string): string[] {
     throw new AirlockError('IncompleteSignature', 'SignedHeaders names a header more than once.');
   }
   // AWS SigV4 docs, "Create a canonical request": the host header must be signed, which ties the signature to the endpoint.
-  if (!names.includes('host')) {
+  // Over HTTP/2 that header is ':authority'.
+  if (!names.includes('host') && !names.includes(':authority')) {
     throw new AirlockError('IncompleteSignature', "'Host' must be a 'SignedHeader' in the AWS Authorization.");
   }
   return names;

@@ -169,7 +169,13 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     const target = resolveUpstream(
       service,
       auth.region,
-      { partition: deps.settings.partition, allowedRegions: deps.settings.allowedRegions, upstreamEndpoint: deps.settings.upstreamEndpoint },
+      {
+        partition: deps.settings.partition,
+        allowedRegions: deps.settings.allowedRegions,
+        upstreamEndpoint: deps.settings.upstreamEndpoint,
+        fips: deps.settings.fips,
+        dualStack: deps.settings.dualStack,
+      },
       description,
     );
     const call = toAwsCall(service, description, service.global ? target.signingRegion : auth.region, session.claims.roleArn);
@@ -203,6 +209,8 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       { signal: abort.signal, timeoutMs: deps.settings.dependencyTimeoutMs },
     );
     if (!credentials) throw new AirlockError('Internal', 'Credential vending returned no credentials.');
+
+    if (deps.settings.recording === 'strict') await recordBeforeForwarding(outcome, requestId, deps);
 
     let upstream: UpstreamResponse;
     // Everything has passed: now the client may send the body.
@@ -501,4 +509,30 @@ function guessProtocol(request: IncomingMessage): Protocol {
   if (request.headers['x-amz-target']) return 'json';
   if ((firstHeader(request.headers, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded') || /(^|[?&])Action=/.test(request.url ?? '')) return 'query';
   return 'rest-xml';
+}
+
+/**
+ * Strict recording: the call's request event must be on the bus (acknowledged by JetStream) before the call is
+ * forwarded. A bus that fails or does not answer within the dependency timeout refuses the call with a retryable
+ * ServiceUnavailable; nothing is forwarded.
+ */
+async function recordBeforeForwarding(outcome: Outcome, requestId: string, deps: EdgeDependencies): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      deps.events.record(outcome.sessionId ?? '', {
+        $case: 'requested',
+        value: { principal: outcome.principal, call: outcome.call, requestId, approvalId: outcome.approvalId ?? '' },
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('the bus did not acknowledge in time')), deps.settings.dependencyTimeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    throw new AirlockError('DependencyUnavailable', 'Session recording is unavailable and this Airlock records strictly: the call was not forwarded. Retry shortly.', {
+      cause: error,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -12,12 +12,17 @@ export interface EdgeSettings {
   partition: Partition;
   allowedRegions: readonly string[];
   upstreamEndpoint?: string | undefined;
+  /** Derive FIPS and/or dual-stack endpoints. */
+  fips: boolean;
+  dualStack: boolean;
   dependencyTimeoutMs: number;
   /**
    * How long a call that needs approval is held for the decision (edge.approvalWaitSeconds); 0 answers at once.
    * @default 25 when omitted — below SDK read timeouts, so the agent reads Airlock's answer rather than a timeout.
    */
   approvalWaitSeconds?: number;
+  /** edge.recording: 'strict' forwards a call only once its request event is on the bus. @default 'best-effort' */
+  recording?: 'strict' | 'best-effort';
   /** Groups whose members may list and revoke every session through the admin API (admin.groups). */
   adminGroups: readonly string[];
   /** The `iss` of every trusted identity issuer: the admin API checks and defaults a revoked subject's issuer by them. */

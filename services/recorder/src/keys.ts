@@ -29,3 +29,8 @@ export function parseObjectKey(prefix: string, key: string): { sessionId: string
   const match = objectNamePattern.exec(name);
   return match?.[1] ? { sessionId, firstSeq: Number(match[1]) } : null;
 }
+
+/** Where the end of a session's chain is kept, so that continuing it needs one read and no listing. */
+export function chainHeadKeyFor(prefix: string, sessionId: string): string {
+  return `${sessionPrefix(prefix, sessionId)}head.json`;
+}

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '@airlock/blob';
 import type { RecorderServiceService, RecordedSession, SessionEvent } from '@airlock/contracts';
 import { AirlockError } from '@airlock/errors';
@@ -6,6 +7,7 @@ import type { ServiceImplementation } from '@airlock/transport';
 import { isValidSessionId, parseObjectKey, sessionPrefix } from './keys.js';
 import { dedupeEvents } from './merge.js';
 import { fromNdjson } from './ndjson.js';
+import { verifySession } from './verify.js';
 
 /** @default 100 sessions when a request names no limit */
 const defaultLimit = 100;
@@ -17,6 +19,8 @@ export interface QueryDependencies {
   blob: BlobStore;
   prefix: string;
   logger: Logger;
+  /** Public keys digests may be signed with, by key id. */
+  trustedKeys?: Readonly<Record<string, KeyObject>>;
 }
 
 export function createQueryHandlers(deps: QueryDependencies): ServiceImplementation<typeof RecorderServiceService> {
@@ -61,6 +65,15 @@ export function createQueryHandlers(deps: QueryDependencies): ServiceImplementat
         }
       }
       return { events: dedupeEvents(events) };
+    },
+
+    async verifySession({ sessionId }) {
+      if (!isValidSessionId(sessionId)) throw new AirlockError('InvalidRequest', 'A session id is letters, digits, "-" or "_".');
+      const report = await verifySession(deps.blob, deps.prefix, sessionId, deps.trustedKeys ?? {});
+      if (report.objects === 0 && report.problems.length === 0) {
+        throw new AirlockError('NotFound', `No recording of session ${sessionId}.`, { details: { sessionId } });
+      }
+      return report;
     },
   };
 }

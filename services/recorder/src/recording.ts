@@ -4,7 +4,8 @@ import { sessionEventsStream } from '@airlock/contracts';
 import type { Logger } from '@airlock/logging';
 import { createBackoff, pause, type BackoffOptions } from './backoff.js';
 import { splitBatch, type SessionChunk } from './batch.js';
-import { storeChunk } from './store.js';
+import type { SigningKey } from './chain.js';
+import { storeChunk, type SessionLink } from './store.js';
 
 export interface RecordingLoopOptions {
   bus: Bus;
@@ -14,6 +15,8 @@ export interface RecordingLoopOptions {
   durable: string;
   logger: Logger;
   retry?: BackoffOptions;
+  /** Signs each object's digest; without it digests are written unsigned. */
+  signingKey?: SigningKey;
 }
 
 export interface RecordingLoop {
@@ -45,12 +48,15 @@ async function run(options: RecordingLoopOptions, signal: AbortSignal): Promise<
   // maxDeliver stays unlimited: a recording must outlast any blob store outage, however long.
   const consumer: ConsumerSpec = { stream: sessionEventsStream.name, durable: options.durable };
   const backoff = createBackoff(options.retry);
+  // Bounded: a session's link is only a shortcut; a forgotten one is read back from the blob store.
+  const links = new Map<string, SessionLink>();
   while (!signal.aborted) {
     try {
       // Messages a fetch returns after an abort are still recorded rather than left to time out.
       const messages = await bus.fetch(consumer, { max: batchSize, expiresMs: fetchExpiresMs, signal });
       if (messages.length === 0) continue;
-      const retryInMs = await recordBatch(messages, options, () => backoff.next());
+      const retryInMs = await recordBatch(messages, options, () => backoff.next(), links);
+      if (links.size > 10_000) links.clear();
       if (retryInMs === undefined) backoff.reset();
       // Waiting out the nak delay lets the redelivered events come back before newer ones, which keeps objects in order.
       else await pause(retryInMs, signal);
@@ -68,6 +74,7 @@ async function recordBatch(
   messages: ConsumedMessage[],
   options: RecordingLoopOptions,
   nextDelay: () => number,
+  links: Map<string, SessionLink>,
 ): Promise<number | undefined> {
   const { logger } = options;
   const { chunks, rejected } = splitBatch(messages);
@@ -79,7 +86,7 @@ async function recordBatch(
   await Promise.all(
     chunks.map(async (chunk) => {
       try {
-        const key = await storeChunk(options.blob, options.prefix, chunk, logger);
+        const key = await storeChunk(options.blob, options.prefix, chunk, logger, options.signingKey, Date.now, links);
         logger.debug({ sessionId: chunk.sessionId, key, events: chunk.events.length }, 'session events stored');
       } catch (error) {
         const delayMs = (retryInMs ??= nextDelay());

@@ -73,6 +73,8 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string):
 async function objectsUnder(blob: BlobStore, prefix: string): Promise<Map<string, SessionEvent[]>> {
   const objects = new Map<string, SessionEvent[]>();
   for await (const { key } of blob.list(prefix)) {
+    // Digests (<seq>.digest.json) sit beside the recordings; only the NDJSON objects hold events.
+    if (!key.endsWith('.ndjson')) continue;
     const body = await blob.get(key);
     if (body) objects.set(key, fromNdjson(body));
   }
@@ -142,7 +144,15 @@ describe('recorder', () => {
       'sessions/s2/00000000000000000005.ndjson',
     ]);
     const raw = await blob.get('sessions/s1/00000000000000000001.ndjson');
-    expect(new TextDecoder().decode(raw!)).toBe(s1.slice(0, 3).map((event) => `${JSON.stringify(SessionEvent.toJSON(event))}\n`).join(''));
+    // Each line is the event's canonical JSON followed by its place in the session's hash chain.
+    expect(
+      new TextDecoder()
+        .decode(raw!)
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.replace(/,"prevHash":"[0-9a-f]{64}","hash":"[0-9a-f]{64}"\}$/, '}')),
+    ).toEqual(s1.slice(0, 3).map((event) => JSON.stringify(SessionEvent.toJSON(event))));
+    expect((await client.verifySession({ sessionId: 's1' })).ok).toBe(true);
 
     expect((await client.getSession({ sessionId: 's1' })).events).toEqual(s1);
     expect((await client.getSession({ sessionId: 's2' })).events).toEqual(s2);
@@ -211,6 +221,8 @@ describe('recorder', () => {
     const started = new Promise<void>((resolve) => (putStarted = resolve));
     const gated: BlobStore = {
       async put(key, body, options) {
+        // The digest is written after the object; the object's put is the one held at the gate.
+        if (!key.endsWith('.ndjson')) return blob.put(key, body, options);
         order.push('put started');
         putStarted();
         await gate;

@@ -5,6 +5,7 @@ import { AirlockError } from '@airlock/errors';
 import type { Logger } from '@airlock/logging';
 import type { ServiceRuntime } from '@airlock/transport';
 import type { BackoffOptions } from './backoff.js';
+import type { SigningKey } from './chain.js';
 import { createQueryHandlers } from './queries.js';
 import { startRecordingLoop, type RecordingLoop } from './recording.js';
 
@@ -20,6 +21,8 @@ export interface RecorderOptions {
   durable?: string;
   /** Delays between attempts while the blob store or the bus fails. @default { initialDelayMs: 500, maxDelayMs: 30000 } */
   retry?: BackoffOptions;
+  /** Ed25519 key that signs each object's digest (see parseSigningKey); without it digests are unsigned and verify says so. */
+  signingKey?: SigningKey;
 }
 
 /**
@@ -42,7 +45,12 @@ export async function createRecorderService(options: RecorderOptions): Promise<S
   return {
     name: 'recorder',
     definition: RecorderServiceService,
-    implementation: createQueryHandlers({ blob: options.blob, prefix, logger: options.logger }),
+    implementation: createQueryHandlers({
+      blob: options.blob,
+      prefix,
+      logger: options.logger,
+      ...(options.signingKey ? { trustedKeys: { [options.signingKey.keyId]: options.signingKey.publicKey } } : {}),
+    }),
     async start() {
       if (loop || closed) return;
       await options.bus.ensureStream({ name: sessionEventsStream.name, subjects: [...sessionEventsStream.subjects] });
@@ -55,8 +63,12 @@ export async function createRecorderService(options: RecorderOptions): Promise<S
         durable,
         logger: options.logger,
         ...(options.retry ? { retry: options.retry } : {}),
+        ...(options.signingKey ? { signingKey: options.signingKey } : {}),
       });
-      options.logger.info({ durable, prefix, batchSize: options.batchSize }, 'recording session events');
+      options.logger.info(
+        { durable, prefix, batchSize: options.batchSize, digestKeyId: options.signingKey?.keyId ?? null },
+        options.signingKey ? 'recording session events with signed digests' : 'recording session events; digests are UNSIGNED (no signing key configured)',
+      );
     },
     async close() {
       closed = true;

@@ -11,11 +11,12 @@ const logger = createLogger({ service: 'recorder', level: 'silent' });
 const event = (eventId: string): SessionEvent => ({ eventId, sessionId: 's1', atMs: 1, edgeId: 'edge', body: { $case: 'ended', value: { reason: eventId } } });
 const key = 'sessions/s1/00000000000000000001.ndjson';
 
-function memoryBlob(initial: Record<string, string> = {}): BlobStore & { objects: Map<string, string>; gets: number } {
+function memoryBlob(initial: Record<string, string> = {}): BlobStore & { objects: Map<string, string>; gets: number; lists: number } {
   const objects = new Map(Object.entries(initial));
   const store = {
     objects,
     gets: 0,
+    lists: 0,
     async put(k: string, body: Uint8Array | string) {
       objects.set(k, typeof body === 'string' ? body : new TextDecoder().decode(body));
     },
@@ -24,7 +25,10 @@ function memoryBlob(initial: Record<string, string> = {}): BlobStore & { objects
       const body = objects.get(k);
       return body === undefined ? null : new TextEncoder().encode(body);
     },
-    async *list() {},
+    list() {
+      store.lists++;
+      return (async function* () {})();
+    },
     async close() {},
   };
   return store;
@@ -38,10 +42,12 @@ function chunk(deliveryCount: number, eventIds: string[]): SessionChunk {
 }
 
 describe('storeChunk', () => {
-  it('writes a first delivery without reading', async () => {
+  it('writes a first delivery reading only the chain head, never listing the session', async () => {
     const blob = memoryBlob();
     expect(await storeChunk(blob, 'sessions/', chunk(1, ['a', 'b']), logger)).toBe(key);
-    expect(blob.gets).toBe(0);
+    expect(blob.gets).toBe(1);
+    expect(blob.lists).toBe(0);
+    expect(JSON.parse(blob.objects.get('sessions/s1/head.json') ?? '{}')).toMatchObject({ key });
     expect(fromNdjson(blob.objects.get(key)!).map((e) => e.eventId)).toEqual(['a', 'b']);
   });
 

@@ -17,10 +17,12 @@ export interface SessionEvent {
   atMs: number;
   /** The edge that saw it. */
   edgeId: string;
-  body?: { $case: "started"; value: SessionStarted } | { $case: "call"; value: CallRecorded } | {
-    $case: "ended";
-    value: SessionEnded;
-  } | undefined;
+  body?:
+    | { $case: "started"; value: SessionStarted }
+    | { $case: "call"; value: CallRecorded }
+    | { $case: "ended"; value: SessionEnded }
+    | { $case: "requested"; value: CallRequested }
+    | undefined;
 }
 
 export interface SessionStarted {
@@ -52,6 +54,17 @@ export interface CallRecorded {
    * and every vote with its voter and reason. Its call is omitted: it is this event's call.
    */
   approval?: Approval | undefined;
+}
+
+/**
+ * A call about to be forwarded, published before forwarding in strict recording mode (edge.recording: strict):
+ * the edge forwards only once the bus has acknowledged it. Its outcome follows as CallRecorded with the same request_id.
+ */
+export interface CallRequested {
+  principal?: Principal | undefined;
+  call?: AwsCall | undefined;
+  requestId: string;
+  approvalId: string;
 }
 
 export interface SessionEnded {
@@ -94,6 +107,9 @@ export const SessionEvent: MessageFns<SessionEvent> = {
         break;
       case "ended":
         SessionEnded.encode(message.body.value, writer.uint32(98).fork()).join();
+        break;
+      case "requested":
+        CallRequested.encode(message.body.value, writer.uint32(106).fork()).join();
         break;
     }
     return writer;
@@ -168,6 +184,14 @@ export const SessionEvent: MessageFns<SessionEvent> = {
             message.body = { $case: "ended", value: SessionEnded.decode(reader, reader.uint32()) };
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.body = { $case: "requested", value: CallRequested.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -208,6 +232,8 @@ export const SessionEvent: MessageFns<SessionEvent> = {
         ? { $case: "call", value: CallRecorded.fromJSON(object.call) }
         : isSet(object.ended)
         ? { $case: "ended", value: SessionEnded.fromJSON(object.ended) }
+        : isSet(object.requested)
+        ? { $case: "requested", value: CallRequested.fromJSON(object.requested) }
         : undefined,
     };
   },
@@ -232,6 +258,8 @@ export const SessionEvent: MessageFns<SessionEvent> = {
       obj.call = CallRecorded.toJSON(message.body.value);
     } else if (message.body?.$case === "ended") {
       obj.ended = SessionEnded.toJSON(message.body.value);
+    } else if (message.body?.$case === "requested") {
+      obj.requested = CallRequested.toJSON(message.body.value);
     }
     return obj;
   },
@@ -673,6 +701,119 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.approval !== undefined) {
       obj.approval = Approval.toJSON(message.approval);
+    }
+    return obj;
+  },
+};
+
+function createBaseCallRequested(): CallRequested {
+  return { principal: undefined, call: undefined, requestId: "", approvalId: "" };
+}
+
+export const CallRequested: MessageFns<CallRequested> = {
+  encode(message: CallRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.principal !== undefined) {
+      Principal.encode(message.principal, writer.uint32(10).fork()).join();
+    }
+    if (message.call !== undefined) {
+      AwsCall.encode(message.call, writer.uint32(18).fork()).join();
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    if (message.approvalId !== "") {
+      writer.uint32(34).string(message.approvalId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.principal = Principal.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.call = AwsCall.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.approvalId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallRequested {
+    return {
+      principal: isSet(object.principal) ? Principal.fromJSON(object.principal) : undefined,
+      call: isSet(object.call) ? AwsCall.fromJSON(object.call) : undefined,
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      approvalId: isSet(object.approvalId)
+        ? globalThis.String(object.approvalId)
+        : isSet(object.approval_id)
+        ? globalThis.String(object.approval_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CallRequested): unknown {
+    const obj: any = {};
+    if (message.principal !== undefined) {
+      obj.principal = Principal.toJSON(message.principal);
+    }
+    if (message.call !== undefined) {
+      obj.call = AwsCall.toJSON(message.call);
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.approvalId !== "") {
+      obj.approvalId = message.approvalId;
     }
     return obj;
   },

@@ -42,6 +42,31 @@ export interface GetSessionResponse {
   events: SessionEvent[];
 }
 
+export interface VerifySessionRequest {
+  sessionId: string;
+}
+
+export interface VerificationProblem {
+  /** "tampered", "gap", "reordered", "missing-digest", "bad-signature", "unsigned" or "unchained". */
+  kind: string;
+  /** The object or digest key the problem is in. */
+  key: string;
+  /** 1-based line in the object; 0 when about a whole object or digest. */
+  line: number;
+  message: string;
+}
+
+export interface VerifySessionResponse {
+  sessionId: string;
+  /** No problem other than "unsigned". */
+  ok: boolean;
+  objects: number;
+  events: number;
+  /** Every digest is signed by a trusted key and its signature checks. */
+  signed: boolean;
+  problems: VerificationProblem[];
+}
+
 function createBaseListSessionsRequest(): ListSessionsRequest {
   return { limit: 0 };
 }
@@ -380,6 +405,316 @@ export const GetSessionResponse: MessageFns<GetSessionResponse> = {
   },
 };
 
+function createBaseVerifySessionRequest(): VerifySessionRequest {
+  return { sessionId: "" };
+}
+
+export const VerifySessionRequest: MessageFns<VerifySessionRequest> = {
+  encode(message: VerifySessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifySessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifySessionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifySessionRequest {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifySessionRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    return obj;
+  },
+};
+
+function createBaseVerificationProblem(): VerificationProblem {
+  return { kind: "", key: "", line: 0, message: "" };
+}
+
+export const VerificationProblem: MessageFns<VerificationProblem> = {
+  encode(message: VerificationProblem, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.key !== "") {
+      writer.uint32(18).string(message.key);
+    }
+    if (message.line !== 0) {
+      writer.uint32(24).uint32(message.line);
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerificationProblem {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerificationProblem();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.line = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerificationProblem {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      line: isSet(object.line) ? globalThis.Number(object.line) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: VerificationProblem): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.line !== 0) {
+      obj.line = Math.round(message.line);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+};
+
+function createBaseVerifySessionResponse(): VerifySessionResponse {
+  return { sessionId: "", ok: false, objects: 0, events: 0, signed: false, problems: [] };
+}
+
+export const VerifySessionResponse: MessageFns<VerifySessionResponse> = {
+  encode(message: VerifySessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.ok !== false) {
+      writer.uint32(16).bool(message.ok);
+    }
+    if (message.objects !== 0) {
+      writer.uint32(24).uint32(message.objects);
+    }
+    if (message.events !== 0) {
+      writer.uint32(32).uint64(message.events);
+    }
+    if (message.signed !== false) {
+      writer.uint32(40).bool(message.signed);
+    }
+    for (const v of message.problems) {
+      VerificationProblem.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifySessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifySessionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.sessionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.objects = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.events = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.signed = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.problems.push(VerificationProblem.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifySessionResponse {
+    return {
+      sessionId: isSet(object.sessionId)
+        ? globalThis.String(object.sessionId)
+        : isSet(object.session_id)
+        ? globalThis.String(object.session_id)
+        : "",
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      objects: isSet(object.objects) ? globalThis.Number(object.objects) : 0,
+      events: isSet(object.events) ? globalThis.Number(object.events) : 0,
+      signed: isSet(object.signed) ? globalThis.Boolean(object.signed) : false,
+      problems: globalThis.Array.isArray(object?.problems)
+        ? object.problems.map((e: any) => VerificationProblem.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: VerifySessionResponse): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.objects !== 0) {
+      obj.objects = Math.round(message.objects);
+    }
+    if (message.events !== 0) {
+      obj.events = Math.round(message.events);
+    }
+    if (message.signed !== false) {
+      obj.signed = message.signed;
+    }
+    if (message.problems?.length) {
+      obj.problems = message.problems.map((e) => VerificationProblem.toJSON(e));
+    }
+    return obj;
+  },
+};
+
 /** Answers questions about recorded sessions. */
 export type RecorderServiceService = typeof RecorderServiceService;
 export const RecorderServiceService = {
@@ -402,11 +737,24 @@ export const RecorderServiceService = {
     responseSerialize: (value: GetSessionResponse): Buffer => Buffer.from(GetSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetSessionResponse => GetSessionResponse.decode(value),
   },
+  /** Checks a session's hash chain and signed digests; reports every gap, reordering or tampering found. */
+  verifySession: {
+    path: "/airlock.v1.RecorderService/VerifySession" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifySessionRequest): Buffer => Buffer.from(VerifySessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifySessionRequest => VerifySessionRequest.decode(value),
+    responseSerialize: (value: VerifySessionResponse): Buffer =>
+      Buffer.from(VerifySessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifySessionResponse => VerifySessionResponse.decode(value),
+  },
 } as const;
 
 export interface RecorderServiceServer extends UntypedServiceImplementation {
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
   getSession: handleUnaryCall<GetSessionRequest, GetSessionResponse>;
+  /** Checks a session's hash chain and signed digests; reports every gap, reordering or tampering found. */
+  verifySession: handleUnaryCall<VerifySessionRequest, VerifySessionResponse>;
 }
 
 export interface RecorderServiceClient extends Client {
@@ -439,6 +787,22 @@ export interface RecorderServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** Checks a session's hash chain and signed digests; reports every gap, reordering or tampering found. */
+  verifySession(
+    request: VerifySessionRequest,
+    callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
+  ): ClientUnaryCall;
+  verifySession(
+    request: VerifySessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
+  ): ClientUnaryCall;
+  verifySession(
+    request: VerifySessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
   ): ClientUnaryCall;
 }
 
