@@ -2,9 +2,9 @@ import { configDir } from '../people/config-dir.js';
 import { currentToken } from '../people/current-token.js';
 import { resolveEndpoint } from '../people/endpoint.js';
 import { Failure, UsageError } from '../people/errors.js';
-import { isRecord, jsonBody, send, type Fetch } from '../people/http.js';
+import { adminCall } from '../people/admin-api.js';
+import { isRecord, type Fetch } from '../people/http.js';
 import { formatTime, renderTable } from '../people/table.js';
-import { xmlField } from '../people/xml-fields.js';
 import { helpOption, parseOptions } from './args.js';
 import type { Command } from './command.js';
 
@@ -29,7 +29,6 @@ export interface ApprovalSummary {
 }
 
 const statuses = ['pending', 'approved', 'denied', 'expired'] as const;
-const API = '/_airlock/api/v1';
 
 export const approvals: Command = {
   name: 'approvals',
@@ -82,26 +81,7 @@ airlock approvals deny <approval-id> --reason R [--endpoint URL] [--json]
 
 /** A client of the approval routes of the edge's admin API; every call carries the person's token as a bearer token. */
 export function approvalsApi(endpoint: string, token: string, fetchImpl: Fetch = fetch) {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> => {
-    const response = await send(
-      fetchImpl,
-      `${endpoint}${API}${path}`,
-      {
-        method,
-        headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      },
-      'Airlock',
-    );
-    const text = await response.clone().text();
-    const answer = await jsonBody(response);
-    if (response.ok && isRecord(answer)) return answer;
-    if (isRecord(answer) && typeof answer.message === 'string') {
-      throw new Failure(`Airlock refused: ${typeof answer.code === 'string' ? `${answer.code}: ` : ''}${answer.message}`);
-    }
-    const code = xmlField(text, 'Code');
-    throw new Failure(`Airlock at ${endpoint} answered ${method} ${API}${path} with HTTP ${response.status}${code ? ` (${code})` : ''}; does this edge serve the API?`);
-  };
+  const call = adminCall(endpoint, token, fetchImpl);
   const one = (answer: Record<string, unknown>): ApprovalSummary => {
     if (!isRecord(answer.approval)) throw new Failure('Airlock answered without an approval');
     return answer.approval as unknown as ApprovalSummary;

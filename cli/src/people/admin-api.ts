@@ -26,9 +26,14 @@ export interface SessionSummary {
 
 const API = '/_airlock/api/v1';
 
-/** A client of the edge's people and admin API; every call carries the person's token as a bearer token. */
-export function adminApi(endpoint: string, token: string, fetchImpl: Fetch = fetch) {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>> => {
+export type AdminCall = (method: 'GET' | 'POST', path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
+/**
+ * One JSON call to the edge's admin API with the person's token as a bearer token; refusals become one-line
+ * failures, and an edge without the API (which answers in AWS's XML error format) is named as such.
+ */
+export function adminCall(endpoint: string, token: string, fetchImpl: Fetch = fetch): AdminCall {
+  return async (method, path, body) => {
     const response = await send(
       fetchImpl,
       `${endpoint}${API}${path}`,
@@ -49,10 +54,14 @@ export function adminApi(endpoint: string, token: string, fetchImpl: Fetch = fet
     if (isRecord(answer) && typeof answer.message === 'string') {
       throw new Failure(`Airlock refused: ${typeof answer.code === 'string' ? `${answer.code}: ` : ''}${answer.message}`);
     }
-    // An edge without this API answers in AWS's XML error format.
     const code = xmlField(text, 'Code');
     throw new Failure(`Airlock at ${endpoint} answered ${method} ${API}${path} with HTTP ${response.status}${code ? ` (${code})` : ''}; does this edge serve the API?`);
   };
+}
+
+/** A client of the edge's people and admin API. */
+export function adminApi(endpoint: string, token: string, fetchImpl: Fetch = fetch) {
+  const call = adminCall(endpoint, token, fetchImpl);
 
   return {
     async whoami(): Promise<WhoAmI> {
