@@ -22,17 +22,3 @@ export function createBackoff(options: BackoffOptions = {}) {
     },
   };
 }
-
-/** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -1,8 +1,9 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BlobStore } from '@airlock/blob';
 import type { Bus, ConsumedMessage, ConsumerSpec } from '@airlock/bus';
 import { sessionEventsStream } from '@airlock/contracts';
 import type { Logger } from '@airlock/logging';
-import { createBackoff, pause, type BackoffOptions } from './backoff.js';
+import { createBackoff, type BackoffOptions } from './backoff.js';
 import { splitBatch, type SessionChunk } from './batch.js';
 import type { SigningKey } from './chain.js';
 import { storeChunk, type SessionLink } from './store.js';
@@ -59,12 +60,12 @@ async function run(options: RecordingLoopOptions, signal: AbortSignal): Promise<
       if (links.size > 10_000) links.clear();
       if (retryInMs === undefined) backoff.reset();
       // Waiting out the nak delay lets the redelivered events come back before newer ones, which keeps objects in order.
-      else await pause(retryInMs, signal);
+      else await sleepUnlessAborted(retryInMs, signal);
     } catch (error) {
       if (signal.aborted) break;
       const retryInMs = backoff.next();
       logger.warn({ error: describe(error), retryInMs }, 'recording session events failed; retrying');
-      await pause(retryInMs, signal);
+      await sleepUnlessAborted(retryInMs, signal);
     }
   }
 }
@@ -124,4 +125,9 @@ function describe(error: unknown): { name: string; code?: string; message: strin
   if (!(error instanceof Error)) return { name: 'unknown', message: String(error) };
   const code = (error as { code?: unknown }).code;
   return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** Waits `ms`, ending early (without an error) when the loop is stopped. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Bus, ConsumedMessage, ConsumerSpec } from '@airlock/bus';
 import { ApprovalEvent, approvalEventsStream } from '@airlock/contracts';
 import type { Logger } from '@airlock/logging';
@@ -52,7 +53,7 @@ async function run(options: ConsumerOptions, signal: AbortSignal): Promise<void>
       if (signal.aborted) break;
       const delay = nextDelay();
       logger.warn({ error: describe(error), retryInMs: delay }, 'fetching approval events failed; retrying');
-      await pause(delay, signal);
+      await sleepUnlessAborted(delay, signal);
       continue;
     }
     for (const message of messages) {
@@ -119,15 +120,7 @@ export function describe(error: unknown): { name: string; code?: string; message
   return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
 }
 
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Waits `ms`, ending early (without an error) when the loop is stopped. */
+function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal }).catch(() => undefined);
 }
