@@ -1,7 +1,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const services = ['edge-proxy', 'policy', 'approval', 'credential-vending', 'masking', 'recorder', 'slack-bot'];
+const services = ['edge-proxy', 'policy', 'approval', 'credential-vending', 'masking', 'recorder', 'slack-bot', 'console'];
 const serviceImports = services.map((name) => `@airlock/${name}`);
 
 export default tseslint.config(

@@ -8,13 +8,23 @@ export interface FakeAws {
   stop(): Promise<void>;
 }
 
+export interface Arrival {
+  method: string;
+  /** Path and query, as sent. */
+  url: string;
+  /** performance.now() in this process when the request's head arrived: comparable with the bench's own clock. */
+  atMs: number;
+}
+
 /**
- * The fastest possible stand-in for AWS: it answers STS AssumeRole and S3 HeadObject from constants, without checking
- * signatures, so that what a benchmark measures on top of it is the client's and Airlock's own cost.
+ * The fastest possible stand-in for AWS: it answers STS AssumeRole and any S3 HEAD (HeadObject, HeadBucket) from
+ * constants, without checking signatures, so that what a benchmark measures on top of it is the client's and
+ * Airlock's own cost. `onArrival` hears of every request the moment it arrives.
  */
-export async function startFakeAws(): Promise<FakeAws> {
+export async function startFakeAws(options: { onArrival?: (arrival: Arrival) => void } = {}): Promise<FakeAws> {
   let assumeRoleCalls = 0;
   const server = createServer((request, response) => {
+    options.onArrival?.({ method: request.method ?? '', url: request.url ?? '', atMs: performance.now() });
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {

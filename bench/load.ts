@@ -34,9 +34,14 @@ export async function measureAtFixedRate(call: () => Promise<unknown>, options: 
     );
   }
   await Promise.all(pending);
+  return summarize(latencies, options.requests, errors);
+}
+
+/** Percentiles of latencies measured one way or another (sorts `latencies` in place). */
+export function summarize(latencies: number[], requests = latencies.length, errors = 0): LatencySummary {
   latencies.sort((a, b) => a - b);
   const at = (q: number) => round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN);
-  return { requests: options.requests, errors, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: at(1) };
+  return { requests, errors, p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99), maxMs: at(1) };
 }
 
 function round(value: number): number {

@@ -53,6 +53,7 @@ const request = (session: number): VendRequest => ({
   maxDurationSeconds: 0,
   approvalId: '',
   region: 'us-east-1',
+  notAfterMs: 0,
 });
 
 /** STS that answers at once, with an expiry on the simulated clock, and counts. */
@@ -87,10 +88,15 @@ async function vendingClient(sts: Sts, options: { now?: () => number; durationSe
   return bindInProcess(runtime.definition, runtime.implementation);
 }
 
+/** A seeded generator of numbers in [0, 1), so every run simulates the same hour. */
+function seeded(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+}
+
 /** A deterministic hour: 10,000 requests at seeded random instants, each for one of 50 agent sessions. */
 function simulatedHour(seed = 42): Array<{ atMs: number; session: number }> {
-  let state = seed;
-  const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = seeded(seed);
   return Array.from({ length: requestsPerHour }, () => ({ atMs: Math.floor(random() * 3_600_000), session: Math.floor(random() * distinctSessions) }))
     .sort((a, b) => a.atMs - b.atMs);
 }
@@ -122,6 +128,66 @@ it('STS calls per 10,000 Vend requests over a simulated hour', async () => {
   report.stsCallsPer10kRequestsPerHour = { requests: requestsPerHour, distinctSessions, noCache: requestsPerHour, ...scenarios };
   console.log(report.stsCallsPer10kRequestsPerHour);
   expect(scenarios['two instances, shared Redis cache, 900 s credentials']).toBe(scenarios['one instance, 900 s credentials']);
+});
+
+/**
+ * What the agents call: three services, three actions each, ten resources each, drawn at random per request. The
+ * session policy of each call is what policy's obligations hold for it (services/policy session-policy.ts): nothing
+ * for `role` scope, the call's service on any resource for `service` scope (the default for allowed calls), the action
+ * on the call's resource for `action` scope (always for approved calls).
+ */
+const callMix = ['s3', 'dynamodb', 'sqs'].flatMap((service) =>
+  ['Get', 'List', 'Put'].flatMap((verb) => Array.from({ length: 10 }, (_, i) => ({ service, action: `${service}:${verb}Item`, resource: `arn:aws:${service}:::thing-${i}` }))),
+);
+type Scope = 'role' | 'service' | 'action';
+const sessionPolicyOf = (scope: Scope, call: (typeof callMix)[number]): string =>
+  scope === 'role'
+    ? ''
+    : JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: 'Airlock', Effect: 'Allow', Action: scope === 'service' ? [`${call.service}:*`] : [call.action], Resource: scope === 'service' ? ['*'] : [call.resource] },
+        ],
+      });
+
+it('STS calls per 10,000 Vend requests over a simulated hour: credential scope and session ends', async () => {
+  const random = seeded(7);
+  const hour = simulatedHour().map((entry) => ({ ...entry, call: callMix[Math.floor(random() * callMix.length)]! }));
+  // Each of the 50 agents' sessions ends at a random instant of the hour; the agent then signs in again (a new session).
+  // Whole seconds, as Airlock sessions end.
+  const sessionEnds = Array.from({ length: distinctSessions }, () => Math.floor(random() * 3_600) * 1000);
+  const scenarios: Record<string, number> = {};
+  for (const scope of ['role', 'service', 'action'] as const) {
+    for (const bounded of [false, true]) {
+      let now = Date.parse('2026-11-26T00:00:00Z');
+      const start = now;
+      const sts = simulatedSts(() => now);
+      const vending = await vendingClient(sts, { now: () => now });
+      for (const { atMs, session, call } of hour) {
+        now = start + atMs;
+        const renewed = atMs >= sessionEnds[session]!;
+        const base = request(session);
+        await vending.vend({
+          ...base,
+          principal: { ...base.principal!, sessionId: `s-${session}-${renewed ? 2 : 1}` },
+          sessionPolicy: sessionPolicyOf(scope, call),
+          // The second session outlives the hour.
+          notAfterMs: bounded ? (renewed ? start + 2 * 3_600_000 : start + sessionEnds[session]!) : 0,
+        });
+      }
+      scenarios[`${scope} scope${bounded ? ', bounded by session ends' : ''}`] = sts.calls;
+    }
+  }
+  report.stsCallsByScope = {
+    requests: requestsPerHour,
+    agents: distinctSessions,
+    distinctCalls: callMix.length,
+    credentialSeconds: 900,
+    note: 'one instance; each agent session ends at a random instant of the hour and is followed by a new one',
+    ...scenarios,
+  };
+  console.log(report.stsCallsByScope);
+  expect(scenarios['action scope']).toBeGreaterThan(scenarios['service scope']!);
 });
 
 function summary(samplesMs: number[]) {

@@ -9,7 +9,7 @@ import type {
 import { createSessionEventSink, startEdgeProxy, type RunningEdge } from '@airlock/edge-proxy';
 import { createSessionAuthority, createTokenVerifier, parseSessionKeyRing } from '@airlock/identity';
 import type { Logger } from '@airlock/logging';
-import type { ServiceClient } from '@airlock/transport';
+import type { ReadinessCheck, ServiceClient } from '@airlock/transport';
 import type { DriverSet } from './driver-set.js';
 import { readSessionKeys } from './session-keys.js';
 
@@ -25,7 +25,7 @@ export async function startEdge(
   clients: EdgeClients,
   drivers: DriverSet,
   logger: Logger,
-  options: { embedded: boolean; env?: NodeJS.ProcessEnv },
+  options: { embedded: boolean; env?: NodeJS.ProcessEnv; readiness?: readonly ReadinessCheck[] },
 ): Promise<RunningEdge> {
   const edgeId = config.edge.id ?? `${hostname()}-${process.pid}`;
   const keys = await readSessionKeys(config.identity.sessionKeysEnv, options.env ?? process.env, options.embedded ? config.dataDir : undefined);
@@ -53,8 +53,14 @@ export async function startEdge(
       dependencyTimeoutMs: config.edge.dependencyTimeoutMs,
       approvalWaitSeconds: config.edge.approvalWaitSeconds,
       recording: config.edge.recording,
+      masking: { ...config.masking },
+      tls: config.edge.tls,
+      limits: config.edge.limits,
+      metrics: config.edge.metrics,
       adminGroups: config.admin.groups,
       issuers: config.identity.issuers.map((issuer) => issuer.issuer),
+      issuerKinds: Object.fromEntries(config.identity.issuers.map((issuer) => [issuer.issuer, issuer.kind])),
+      decisionCache: config.edge.decisionCache,
     },
     logger,
     tokens: createTokenVerifier(
@@ -75,5 +81,5 @@ export async function startEdge(
     bus: await drivers.bus(),
     state: await drivers.state(),
     now: () => new Date(),
-  });
+  }, { readiness: options.readiness ?? [] });
 }

@@ -17,7 +17,13 @@ type Factory = (config: AirlockConfig, drivers: DriverSet, logger: Logger) => Pr
 /** How each back-end service is built from the configuration; the same in both modes. */
 export const serviceFactories: Record<ServiceName, Factory> = {
   policy: async (config, _drivers, logger) =>
-    createPolicyService({ files: config.policy.files.map((file) => resolve(file)), logger }) as Promise<ServiceRuntime>,
+    createPolicyService({
+      files: config.policy.files.map((file) => resolve(file)),
+      logger,
+      ...(config.policy.shadow
+        ? { shadow: { files: config.policy.shadow.files.map((file) => resolve(file)), reportSeconds: config.policy.shadow.reportSeconds } }
+        : {}),
+    }) as Promise<ServiceRuntime>,
   approval: async (_config, drivers, logger) =>
     createApprovalService({ state: await drivers.state(), bus: await drivers.bus(), logger }) as Promise<ServiceRuntime>,
   'credential-vending': async (config, drivers, logger) =>
@@ -43,7 +49,12 @@ export const serviceFactories: Record<ServiceName, Factory> = {
       bus: await drivers.bus(),
       blob: await drivers.blob(),
       prefix: config.recorder.prefix,
+      indexPrefix: config.recorder.indexPrefix,
       batchSize: config.recorder.batchSize,
+      ackWaitMs: config.recorder.ackWaitMs,
+      // Where a recorder can restart while nats-server keeps its predecessor's unacked events. Everywhere else it would
+      // only delay recordings at every start (in embedded mode the bus restarts with the recorder).
+      startupHoldMs: config.drivers.bus.kind === 'nats' ? config.recorder.ackWaitMs : 0,
       logger,
       ...(process.env[config.recorder.signingKeyEnv]
         ? { signingKey: parseSigningKey(process.env[config.recorder.signingKeyEnv]!, config.recorder.signingKeyEnv) }

@@ -6,23 +6,27 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { CreateBucketCommand, DeleteBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFileBlobStore } from '@airlock/blob';
 import type { AdminErrorResponse, ApprovalResponse, ApprovalsResponse, ApprovalView } from '@airlock/edge-proxy';
+import { assumeThroughAirlock, s3ThroughAirlock, type SessionCredentials } from '../support/agent-credentials.js';
+import { refusalOf } from '../support/refusals.js';
 import { startEmbeddedAirlock, type AirlockUnderTest } from '../support/airlock.js';
 import { createAwsWorld, type AwsWorld } from '../support/aws-world.js';
 import { startIdp } from '../support/idp.js';
+import { allowPolicy, signInPolicy, writePolicyFile } from '../support/policies.js';
+import { waitForRecordedEvents } from '../support/recordings.js';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 const cliPath = join(repoRoot, 'cli/dist/main.js');
 const sessionKeys = `test-1:${randomBytes(32).toString('base64')}`;
-/** Short, so that the pending case does not make the suite slow; long enough for a person (this test) to approve in. */
-const approvalWaitSeconds = 8;
+/**
+ * Short, so that the pending case does not make the suite slow; long enough for a person (this test) to approve in,
+ * with `airlock approvals approve` started as a process of its own on a busy two-core machine.
+ */
+const approvalWaitSeconds = 12;
 
 type Idp = Awaited<ReturnType<typeof startIdp>>;
-type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken: string };
 
 /**
  * Approvals end to end, in one embedded Airlock: a policy gates s3:DeleteBucket behind @approval("managers"); an agent's
@@ -36,7 +40,7 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
   let airlock: AirlockUnderTest;
   let scratch: string;
   let managerHome: string;
-  let agent: Credentials;
+  let agent: SessionCredentials;
 
   beforeAll(async () => {
     scratch = await mkdtemp(join(tmpdir(), 'airlock-approvals-'));
@@ -45,9 +49,10 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
       startIdp({ audience: 'airlock', groups: ['agents'] }),
       startIdp({ audience: 'airlock', groups: ['managers'], claims: (clientId) => ({ name: `Manager ${clientId}` }) }),
     ]);
-    const policyFile = join(scratch, 'delete-bucket.cedar');
-    await writeFile(
-      policyFile,
+    // Its own policies, not the default pack: sign in, create buckets freely, delete them only with a manager's approval.
+    const policyFile = await writePolicyFile(scratch, 'delete-bucket.cedar', [
+      signInPolicy,
+      allowPolicy('create-buckets', ['s3:CreateBucket']),
       [
         '@id("delete-bucket-needs-a-manager")',
         '@approval("managers")',
@@ -55,12 +60,12 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
         'permit (principal, action == Airlock::Action::"s3:DeleteBucket", resource);',
         '',
       ].join('\n'),
-    );
+    ]);
     airlock = await startEmbeddedAirlock({
       config: {
         identity: { issuers: [agents, people].map((idp) => ({ issuer: idp.issuer, audience: 'airlock' })) },
         upstream: { endpoint: world.moto.url },
-        policy: { files: [join(repoRoot, 'policies/default.cedar'), policyFile] },
+        policy: { files: [policyFile] },
         edge: { allowedRegions: ['us-east-1'], approvalWaitSeconds },
         logging: { level: 'info' },
       },
@@ -96,16 +101,10 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
     if (scratch) await rm(scratch, { recursive: true, force: true });
   });
 
-  async function assume(clientId: string): Promise<Credentials> {
-    const sts = new STSClient({ region: 'us-east-1', endpoint: airlock.url, maxAttempts: 1 });
-    const { Credentials: issued } = await sts.send(
-      new AssumeRoleWithWebIdentityCommand({ RoleArn: world.roleArn, RoleSessionName: clientId, WebIdentityToken: await agents.issueToken({ clientId }) }),
-    );
-    sts.destroy();
-    return { accessKeyId: issued!.AccessKeyId!, secretAccessKey: issued!.SecretAccessKey!, sessionToken: issued!.SessionToken! };
-  }
+  const assume = async (clientId: string): Promise<SessionCredentials> =>
+    assumeThroughAirlock(airlock.url, world.roleArn, await agents.issueToken({ clientId }), clientId);
 
-  const s3 = (credentials: Credentials) => new S3Client({ region: 'us-east-1', endpoint: airlock.url, forcePathStyle: true, credentials, maxAttempts: 1 });
+  const s3 = (credentials: SessionCredentials) => s3ThroughAirlock(airlock.url, credentials);
 
   const bucketsInMoto = async (): Promise<string[]> => {
     const direct = new S3Client({ region: 'us-east-1', endpoint: world.moto.url, forcePathStyle: true, credentials: world.vendingIdentity });
@@ -135,15 +134,6 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
     throw new Error(`no pending approval for ${bucket}`);
   }
 
-  const refusal = async (call: Promise<unknown>): Promise<{ name: string; message: string; status?: number }> => {
-    const error = (await call.then(
-      () => undefined,
-      (thrown: unknown) => thrown,
-    )) as { name: string; message: string; $metadata?: { httpStatusCode?: number } } | undefined;
-    if (!error) throw new Error('the call was not refused');
-    return { name: error.name, message: error.message, status: error.$metadata?.httpStatusCode };
-  };
-
   let approvedId: string;
   let deniedId: string;
   let retriedId: string;
@@ -163,9 +153,6 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
       grantExpiresAt: null,
     });
 
-    const listed = await run(process.execPath, [cliPath, 'approvals', 'list', '--status', 'pending'], { env: { ...cliEnv(), AIRLOCK_CONFIG_DIR: managerHome } });
-    expect(listed.stdout).toContain(approvedId);
-    expect(listed.stdout).toContain('s3:DeleteBucket');
     const approved = await run(process.execPath, [cliPath, 'approvals', 'approve', approvedId, '--reason', 'cleanup ticket 42'], {
       env: { ...cliEnv(), AIRLOCK_CONFIG_DIR: managerHome },
     });
@@ -184,7 +171,7 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
   });
 
   it('refuses a held call when a manager denies it, with the reason reaching the agent', async () => {
-    const held = refusal(s3(agent).send(new DeleteBucketCommand({ Bucket: 'denied-bucket' })));
+    const held = refusalOf(s3(agent).send(new DeleteBucketCommand({ Bucket: 'denied-bucket' })));
     const pending = await pendingFor('denied-bucket');
     deniedId = pending.id;
     const noReason = await api<AdminErrorResponse>(await manager('maria'), 'POST', `approvals/${deniedId}/deny`, {});
@@ -201,7 +188,7 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
   });
 
   it('answers ApprovalPending naming the id and how to approve when nobody decides in time; the retry after approval succeeds', async () => {
-    const refused = await refusal(s3(agent).send(new DeleteBucketCommand({ Bucket: 'retried-bucket' })));
+    const refused = await refusalOf(s3(agent).send(new DeleteBucketCommand({ Bucket: 'retried-bucket' })));
     expect(refused.name).toBe('AccessDenied');
     expect(refused.status).toBe(403);
     const id = /approval ([\w-]+) is pending/.exec(refused.message)?.[1];
@@ -232,7 +219,7 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
   it('does not let another agent use the grant: its identical call waits for its own approval', async () => {
     const other = await assume('agent-8');
     await s3(agent).send(new CreateBucketCommand({ Bucket: 'retried-bucket' }));
-    const held = refusal(s3(other).send(new DeleteBucketCommand({ Bucket: 'retried-bucket' })));
+    const held = refusalOf(s3(other).send(new DeleteBucketCommand({ Bucket: 'retried-bucket' })));
     const pending = await pendingFor('retried-bucket');
     expect(pending.id).not.toBe(retriedId);
     expect(pending.requester.subject).toBe('agent-8');
@@ -247,6 +234,9 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
     expect(denied.body.approvals.map((approval) => approval.id)).toContain(deniedId);
     expect((await api<AdminErrorResponse>(await manager(), 'GET', 'approvals?status=maybe')).body.code).toBe('InvalidRequest');
     expect((await api<AdminErrorResponse>(await manager(), 'GET', 'approvals/no-such-approval')).status).toBe(404);
+    const listed = await run(process.execPath, [cliPath, 'approvals', 'list', '--status', 'approved'], { env: { ...cliEnv(), AIRLOCK_CONFIG_DIR: managerHome } });
+    expect(listed.stdout).toContain(approvedId);
+    expect(listed.stdout).toContain('s3:DeleteBucket');
     const shown = await run(process.execPath, [cliPath, 'approvals', 'show', deniedId], { env: { ...cliEnv(), AIRLOCK_CONFIG_DIR: managerHome } });
     expect(shown.stdout).toContain('Status:');
     expect(shown.stdout).toContain('denied by Manager maria (maria)');
@@ -254,7 +244,7 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
   });
 
   it('records each held call with its approval, votes and voters in the session events', async () => {
-    const events = await waitForRecorded((recorded) => [approvedId, deniedId, retriedId].every((id) => recorded.some((event) => event.call?.approvalId === id && event.call.approval?.status !== 'APPROVAL_STATUS_PENDING')));
+    const events = await waitForRecordedEvents(airlock.dataDir, (recorded) => [approvedId, deniedId, retriedId].every((id) => recorded.some((event) => event.call?.approvalId === id && event.call.approval?.status !== 'APPROVAL_STATUS_PENDING')));
     const released = events.find((event) => event.call?.approvalId === approvedId && event.call.upstreamStatus === 204);
     expect(released?.call).toMatchObject({
       decision: 'DECISION_APPROVAL_REQUIRED',
@@ -280,30 +270,6 @@ describe('approvals: held calls released by a manager, refused on denial, retrie
       ]),
     );
   });
-
-  interface RecordedEvent {
-    call?: {
-      approvalId?: string;
-      decision?: string;
-      errorCode?: string;
-      upstreamStatus?: number;
-      approval?: { id?: string; status?: string; call?: unknown; votes?: { voter?: { subject?: string; issuer?: string }; approve?: boolean; reason?: string }[] };
-    };
-  }
-
-  async function waitForRecorded(done: (events: RecordedEvent[]) => boolean): Promise<RecordedEvent[]> {
-    let events: RecordedEvent[] = [];
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const recordings = await createFileBlobStore({ dir: join(airlock.dataDir, 'recordings') });
-      const texts: string[] = [];
-      for await (const { key } of recordings.list('sessions/')) texts.push(Buffer.from((await recordings.get(key)) ?? []).toString('utf8'));
-      await recordings.close();
-      events = texts.flatMap((text) => text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as RecordedEvent));
-      if (done(events)) return events;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    return events;
-  }
 
   function cliEnv(): Record<string, string> {
     return { PATH: process.env.PATH ?? '', HOME: scratch };

@@ -216,10 +216,10 @@ describe('airlock for people', () => {
   });
 
   it('lists sessions as a table and as JSON, and revokes one by id and all of a subject', async () => {
-    const listed = await airlockCli(['sessions', 'list', '--subject', 'alice']);
+    const listed = await airlockCli(['sessions', 'active', '--subject', 'alice']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout.split('\n')[0]).toMatch(/^SESSION +SUBJECT +NAME +ISSUER +ROLE +ISSUED +EXPIRES +STATE$/);
-    const json = JSON.parse((await airlockCli(['sessions', 'list', '--json'])).stdout) as { sessions: { sessionId: string; subject: string; revoked: boolean }[] };
+    const json = JSON.parse((await airlockCli(['sessions', 'active', '--json'])).stdout) as { sessions: { sessionId: string; subject: string; revoked: boolean }[] };
     const alices = json.sessions.filter((session) => session.subject === 'alice' && !session.revoked);
     expect(alices.length).toBeGreaterThan(0);
     const [first] = alices;
@@ -228,7 +228,7 @@ describe('airlock for people', () => {
     const one = await airlockCli(['sessions', 'revoke', first!.sessionId]);
     expect(one.code, one.stderr).toBe(0);
     expect(one.stdout).toContain(`Revoked 1 session:\n  ${first!.sessionId}`);
-    const after = JSON.parse((await airlockCli(['sessions', 'list', '--json', '--subject', 'alice'])).stdout) as typeof json;
+    const after = JSON.parse((await airlockCli(['sessions', 'active', '--json', '--subject', 'alice'])).stdout) as typeof json;
     expect(after.sessions.find((session) => session.sessionId === first!.sessionId)?.revoked).toBe(true);
 
     const all = await airlockCli(['sessions', 'revoke', '--subject', 'alice', '--issuer', idp.issuer, '--json']);
@@ -256,7 +256,7 @@ describe('airlock for people', () => {
     const bobEnv = personEnv({ AIRLOCK_CONFIG_DIR: bobHome });
     const ran = await login(['--issuer', idp.issuer, '--client-id', idp.clientId, '--endpoint', airlock.url], (code) => idp.approve(code, 'bob'), bobEnv);
     expect(ran.code, ran.stderr).toBe(0);
-    const refused = await airlockCli(['sessions', 'list', '--subject', 'alice'], bobEnv);
+    const refused = await airlockCli(['sessions', 'active', '--subject', 'alice'], bobEnv);
     expect(refused.code).toBe(1);
     expect(refused.stderr.trim()).toMatch(/^airlock: Airlock refused: AccessDenied: Only members of an admin group/);
     expect(refused.stderr.trim().split('\n')).toHaveLength(1);

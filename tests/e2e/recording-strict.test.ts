@@ -3,9 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assumeThroughAirlock, s3ThroughAirlock } from '../support/agent-credentials.js';
 import { startEmbeddedAirlock, type AirlockUnderTest } from '../support/airlock.js';
 import { createAwsWorld, type AwsWorld } from '../support/aws-world.js';
 import { startIdp } from '../support/idp.js';
@@ -44,16 +44,7 @@ describe('strict recording (edge.recording: strict)', () => {
 
   it('says so at start, refuses calls with ServiceUnavailable while nats-server is down, and serves again when it returns', async () => {
     expect(airlock.output()).toContain('session recording is strict');
-    const { Credentials } = await new STSClient({ region: 'us-east-1', endpoint: airlock.url }).send(
-      new AssumeRoleWithWebIdentityCommand({ RoleArn: world.roleArn, RoleSessionName: 'strict', WebIdentityToken: await idp.issueToken() }),
-    );
-    const s3 = new S3Client({
-      region: 'us-east-1',
-      endpoint: airlock.url,
-      forcePathStyle: true,
-      maxAttempts: 1,
-      credentials: { accessKeyId: Credentials!.AccessKeyId!, secretAccessKey: Credentials!.SecretAccessKey!, sessionToken: Credentials!.SessionToken! },
-    });
+    const s3 = s3ThroughAirlock(airlock.url, await assumeThroughAirlock(airlock.url, world.roleArn, await idp.issueToken(), 'strict'));
     await s3.send(new ListBucketsCommand({}));
 
     await nats.stop();

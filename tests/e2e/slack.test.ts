@@ -8,7 +8,7 @@ import { startSlackBot, type MappedIdentity, type SlackBot } from '@airlock/slac
 import { createRedisStateStore, type StateStore } from '@airlock/state';
 import { bindService, createGrpcClient, startGrpcServer, type RunningGrpcServer, type ServiceClient } from '@airlock/transport';
 import { startNats, startRedis, type Peer } from '../support/peers.js';
-import { buttonClick, postInteraction, startSlackStandin, viewSubmission, type SlackStandin } from '../support/slack-standin.js';
+import { buttonClick, postInteraction, slackWorkspace, startSlackStandin, viewSubmission, type SlackPerson, type SlackStandin } from '../support/slack-standin.js';
 
 const issuer = 'https://idp.example.com';
 const botToken = `xoxb-standin-${Date.now()}`;
@@ -104,15 +104,10 @@ describe('slack bot: approval requests posted once, voted on through signed inte
   const url = () => bot!.bot.interactionsUrl;
   const postsFor = (approvalId: string) =>
     slack.callsOf('chat.postMessage').filter((call) => call.ok && JSON.stringify(call.args.blocks).includes(approvalId));
-  const messageFor = (approvalId: string) => [...slack.messages.values()].find((message) => JSON.stringify(message.blocks).includes(approvalId));
-  const click = (user: { id: string; name: string }, actionId: string, approvalId: string, responseId: string) => {
-    const message = messageFor(approvalId)!;
-    return postInteraction(
-      url(),
-      buttonClick({ user, actionId, approvalId, channel: message.channel, messageTs: message.ts, responseUrl: slack.responseUrl(responseId), triggerId: slack.triggerId() }),
-      signingSecret,
-    );
-  };
+  // The bot's interactivity URL changes when it restarts.
+  const workspace = () => slackWorkspace(slack, url(), signingSecret);
+  const messageFor = (approvalId: string) => workspace().messageMentioning(approvalId);
+  const click = (user: SlackPerson, label: 'Approve' | 'Deny', approvalId: string, responseId: string) => workspace().press(user, messageFor(approvalId)!, label, responseId);
   const responseTo = (id: string) => until(`response ${id}`, () => slack.responses.find((response) => response.id === id)?.body);
   const requestPosted = async (request = ask()) => {
     const { approval } = await approvals.requestApproval(request);
@@ -186,7 +181,7 @@ describe('slack bot: approval requests posted once, voted on through signed inte
 
   it('a mapped manager approves: the vote is cast and the message shows who approved', async () => {
     const approval = await requestPosted();
-    const answer = await click(slackUsers.manager, 'airlock_approve', approval.id, 'approve-1');
+    const answer = await click(slackUsers.manager, 'Approve', approval.id, 'approve-1');
     expect(answer.status).toBe(200);
     expect((await responseTo('approve-1')).response_type).toBe('ephemeral');
     const { approval: after } = await approvals.getApproval({ id: approval.id });
@@ -201,7 +196,7 @@ describe('slack bot: approval requests posted once, voted on through signed inte
 
   it('a deny asks for a reason in a modal and records it', async () => {
     const approval = await requestPosted();
-    expect((await click(slackUsers.manager, 'airlock_deny', approval.id, 'deny-1')).status).toBe(200);
+    expect((await click(slackUsers.manager, 'Deny', approval.id, 'deny-1')).status).toBe(200);
     const opened = await until('the reason modal', () => slack.callsOf('views.open').find((call) => JSON.stringify(call.args.view).includes(approval.id)));
     expect(opened.ok).toBe(true);
     const view = opened.args.view as { callback_id: string; private_metadata: string };
@@ -258,13 +253,13 @@ describe('slack bot: approval requests posted once, voted on through signed inte
   it('the requester cannot approve their own request, and an unmapped user is told so; neither changes the message', async () => {
     const approval = await requestPosted();
     const updatesBefore = messageFor(approval.id)!.updates;
-    await click(slackUsers.alice, 'airlock_approve', approval.id, 'self');
+    await click(slackUsers.alice, 'Approve', approval.id, 'self');
     expect(String((await responseTo('self')).text)).toContain('cannot approve their own request');
-    await click(slackUsers.stranger, 'airlock_approve', approval.id, 'stranger');
+    await click(slackUsers.stranger, 'Approve', approval.id, 'stranger');
     const refusal = await responseTo('stranger');
     expect(refusal).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(String(refusal.text)).toContain('not mapped');
-    await click(slackUsers.stranger, 'airlock_deny', approval.id, 'stranger-deny');
+    await click(slackUsers.stranger, 'Deny', approval.id, 'stranger-deny');
     expect(String((await responseTo('stranger-deny')).text)).toContain('not mapped');
     expect(slack.callsOf('views.open').some((call) => JSON.stringify(call.args.view).includes(approval.id))).toBe(false);
     const { approval: after } = await approvals.getApproval({ id: approval.id });
@@ -275,10 +270,10 @@ describe('slack bot: approval requests posted once, voted on through signed inte
 
   it('a quorum of two: an explicit mapping and an e-mail mapping each count, and the message follows', async () => {
     const approval = await requestPosted(ask({ quorum: 2 }));
-    await click(slackUsers.manager, 'airlock_approve', approval.id, 'q-1');
+    await click(slackUsers.manager, 'Approve', approval.id, 'q-1');
     await responseTo('q-1');
     await until('the partial count', () => JSON.stringify(messageFor(approval.id)?.blocks).includes('(1 of 2)') || undefined);
-    await click(slackUsers.lead, 'airlock_approve', approval.id, 'q-2');
+    await click(slackUsers.lead, 'Approve', approval.id, 'q-2');
     expect(String((await responseTo('q-2')).text)).toContain('You approved');
     const { approval: after } = await approvals.getApproval({ id: approval.id });
     expect(after?.status).toBe(ApprovalStatus.APPROVAL_STATUS_APPROVED);

@@ -90,6 +90,7 @@ describe('credential vending: scoped, shared, single-flight across instances', (
     maxDurationSeconds: 0,
     approvalId: '',
     region,
+    notAfterMs: 0,
     ...overrides,
   });
 

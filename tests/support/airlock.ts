@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,9 +33,9 @@ export async function startEmbeddedAirlock({ config, env }: Launch): Promise<Air
   const port = await freePort();
   const configPath = await writeConfig(dataDir, { dataDir, ...config, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
   const edge = launch(['dev', '--config', configPath], env);
-  await waitForHealth(`http://127.0.0.1:${port}`, [edge]);
+  await waitForHealth(`${edgeScheme(config)}://127.0.0.1:${port}`, [edge]);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${edgeScheme(config)}://127.0.0.1:${port}`,
     dataDir,
     output: () => edge.output(),
     pid: () => edge.child.pid,
@@ -48,11 +50,20 @@ export async function startEmbeddedAirlock({ config, env }: Launch): Promise<Air
 export interface ExtraEdge {
   url: string;
   output(): string;
+  /** The process id of the edge running now (its default edge.id is `<hostname>-<pid>`). */
+  pid(): number | undefined;
+  /** Sends `signal` and waits for the process to exit (SIGTERM: it drains first); `start()` brings it back. */
+  kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Starts the edge again on its port, with its configuration, and waits until it is healthy. */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface DistributedAirlock extends AirlockUnderTest {
-  restart(service: string): Promise<void>;
+  /** Stops a service (SIGTERM, or SIGKILL with `kill`, as a crash) and starts it again on the same port. */
+  restart(service: string, options?: { kill?: boolean }): Promise<void>;
+  /** Stops one service, to see how the rest behaves without it; `restart` starts it again. */
+  stopService(service: string): Promise<void>;
   /** Starts another edge (`airlock serve edge`) on a free port; `stop()` stops it with the rest. */
   addEdge(): Promise<ExtraEdge>;
 }
@@ -61,7 +72,9 @@ export interface DistributedAirlock extends AirlockUnderTest {
 export async function startDistributedAirlock({ config, env }: Launch): Promise<DistributedAirlock> {
   const dataDir = await mkdtemp(join(tmpdir(), 'airlock-distributed-'));
   const services: Record<string, { listen: string }> = {};
-  for (const name of backEndServices) services[name] = { listen: `127.0.0.1:${await freePort()}` };
+  // A test's own settings for a service (e.g. metricsListen) are kept; the listen address is always a free port.
+  const given = (config.services ?? {}) as Record<string, object>;
+  for (const name of backEndServices) services[name] = { ...given[name], listen: `127.0.0.1:${await freePort()}` };
   const port = await freePort();
   const configPath = await writeConfig(dataDir, { dataDir, ...config, services, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
   const processes = new Map<string, Launched>();
@@ -74,20 +87,23 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
   try {
     await Promise.all(backEndServices.map(start));
     await start('edge');
-    await waitForHealth(`http://127.0.0.1:${port}`, [...processes.values()]);
+    await waitForHealth(`${edgeScheme(config)}://127.0.0.1:${port}`, [...processes.values()]);
   } catch (error) {
     await Promise.all([...processes.values()].map((launched) => launched.stop()));
     throw error;
   }
   const extraEdges: Launched[] = [];
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${edgeScheme(config)}://127.0.0.1:${port}`,
     dataDir,
     output: () => [...processes.values(), ...extraEdges].map((launched) => launched.output()).join('\n'),
     pid: () => processes.get('edge')?.child.pid,
-    async restart(name) {
-      await processes.get(name)?.stop();
+    async restart(name, options = {}) {
+      await processes.get(name)?.stop(options.kill ? 'SIGKILL' : 'SIGTERM');
       await start(name);
+    },
+    async stopService(name) {
+      await processes.get(name)?.stop('SIGTERM');
     },
     async addEdge() {
       const edgePort = await freePort();
@@ -96,16 +112,40 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
         { dataDir, ...config, services, edge: { ...(config.edge as object), listen: `127.0.0.1:${edgePort}` } },
         `airlock-edge-${edgePort}.yaml`,
       );
-      const launched = launch(['serve', 'edge', '--config', edgeConfigPath], env);
-      extraEdges.push(launched);
-      const url = `http://127.0.0.1:${edgePort}`;
-      try {
-        await waitForHealth(url, [launched]);
-      } catch (error) {
-        await launched.stop();
-        throw error;
-      }
-      return { url, output: () => launched.output(), stop: () => launched.stop() };
+      const url = `${edgeScheme(config)}://127.0.0.1:${edgePort}`;
+      let launched: Launched;
+      let earlierOutput = '';
+      const start = async () => {
+        launched = launch(['serve', 'edge', '--config', edgeConfigPath], env);
+        extraEdges.push(launched);
+        try {
+          await waitForHealth(url, [launched]);
+        } catch (error) {
+          await launched.stop();
+          throw error;
+        }
+      };
+      await start();
+      return {
+        url,
+        output: () => earlierOutput + launched.output(),
+        pid: () => launched.child.pid,
+        async kill(signal) {
+          const { child } = launched;
+          const exited =
+            child.exitCode !== null || child.signalCode !== null
+              ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+              : new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, by) => resolve({ code, signal: by })));
+          launched.expectExit();
+          child.kill(signal);
+          const result = await exited;
+          earlierOutput += launched.output();
+          extraEdges.splice(extraEdges.indexOf(launched), 1);
+          return result;
+        },
+        start,
+        stop: () => launched.stop(),
+      };
     },
     async stop() {
       await Promise.all([processes.get('edge'), ...extraEdges].map((launched) => launched?.stop()));
@@ -124,7 +164,9 @@ async function writeConfig(dir: string, config: Record<string, unknown>, name = 
 interface Launched {
   child: ChildProcess;
   output(): string;
-  stop(): Promise<void>;
+  /** The process is about to be ended on purpose: its exit is not reported as unexpected. */
+  expectExit(): void;
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 function launch(args: string[], env: Record<string, string>): Launched {
@@ -149,10 +191,13 @@ function launch(args: string[], env: Record<string, string>): Launched {
   return {
     child,
     output: () => text,
-    async stop() {
+    expectExit() {
+      stopping = true;
+    },
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       stopping = true;
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
+        child.kill(signal);
         const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
         await exited;
         clearTimeout(killer);
@@ -161,10 +206,10 @@ function launch(args: string[], env: Record<string, string>): Launched {
   };
 }
 
-/** A back-end service is ready once its gRPC port accepts connections; log lines depend on the log level. */
+/** A back-end service is ready once its gRPC port accepts connections (within a minute: CI machines are busy); log lines depend on the log level. */
 async function waitForPort(listen: string, launched: Launched): Promise<void> {
   const [host, port] = [listen.slice(0, listen.lastIndexOf(':')), Number(listen.slice(listen.lastIndexOf(':') + 1))];
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     if (launched.child.exitCode !== null) throw new Error(`airlock exited before it was ready:\n${launched.output()}`);
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ host, port }, () => {
@@ -180,17 +225,29 @@ async function waitForPort(listen: string, launched: Launched): Promise<void> {
 }
 
 async function waitForHealth(url: string, processes: Launched[]): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 600; attempt++) {
     for (const launched of processes) {
       if (launched.child.exitCode !== null) throw new Error(`airlock exited before it was ready:\n${launched.output()}`);
     }
-    try {
-      const response = await fetch(`${url}/_airlock/health`);
-      if (response.ok) return;
-    } catch {
-      // not listening yet
-    }
+    if (await answersHealthy(url)) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`airlock did not become healthy at ${url}:\n${processes.map((launched) => launched.output()).join('\n')}`);
+}
+
+/** An edge with edge.tls serves HTTPS. */
+function edgeScheme(config: Record<string, unknown>): 'http' | 'https' {
+  return (config.edge as { tls?: unknown } | undefined)?.tls ? 'https' : 'http';
+}
+
+/** The liveness probe, over HTTP or HTTPS; the probe does not judge the certificate (tests that care check it). */
+function answersHealthy(url: string): Promise<boolean> {
+  const get = url.startsWith('https:') ? httpsGet : httpGet;
+  return new Promise((resolve) => {
+    const request = get(`${url}/_airlock/health`, { rejectUnauthorized: false }, (response) => {
+      response.resume();
+      resolve(response.statusCode === 200);
+    });
+    request.on('error', () => resolve(false));
+  });
 }

@@ -1,4 +1,5 @@
 import { CreateAccessKeyCommand, CreateRoleCommand, CreateUserCommand, IAMClient, PutRolePolicyCommand, PutUserPolicyCommand } from '@aws-sdk/client-iam';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { startMoto, type Peer } from './peers.js';
 
 /** IAM calls `createAwsWorld` makes before moto starts checking signatures. */
@@ -11,6 +12,11 @@ export interface AwsWorld {
   roleArn: string;
   /** Environment for an Airlock process whose default credential chain is the vending identity. */
   vendingEnv: Record<string, string>;
+  /**
+   * Credentials of the agent role straight from moto (sts:AssumeRole as the vending identity), bypassing Airlock:
+   * how a test sets things up at moto and sees what really happened there.
+   */
+  roleCredentialsAtMoto(sessionName: string): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken: string }>;
   stop(): Promise<void>;
 }
 
@@ -64,14 +70,25 @@ export async function createAwsWorld(options: { roleName?: string; rolePolicy?: 
     );
     if (!AccessKey?.AccessKeyId || !AccessKey.SecretAccessKey || !Role?.Arn) throw new Error('moto did not return the IAM setup');
     const vendingIdentity = { accessKeyId: AccessKey.AccessKeyId, secretAccessKey: AccessKey.SecretAccessKey };
+    const roleArn = Role.Arn;
     return {
       moto,
       vendingIdentity,
-      roleArn: Role.Arn,
+      roleArn,
       vendingEnv: {
         AWS_ACCESS_KEY_ID: vendingIdentity.accessKeyId,
         AWS_SECRET_ACCESS_KEY: vendingIdentity.secretAccessKey,
         AWS_REGION: 'us-east-1',
+      },
+      async roleCredentialsAtMoto(sessionName) {
+        const sts = new STSClient({ region: 'us-east-1', endpoint: moto.url, credentials: vendingIdentity });
+        try {
+          const { Credentials: role } = await sts.send(new AssumeRoleCommand({ RoleArn: roleArn, RoleSessionName: sessionName }));
+          if (!role?.AccessKeyId || !role.SecretAccessKey || !role.SessionToken) throw new Error('moto returned no role credentials');
+          return { accessKeyId: role.AccessKeyId, secretAccessKey: role.SecretAccessKey, sessionToken: role.SessionToken };
+        } finally {
+          sts.destroy();
+        }
       },
       stop: () => moto.stop(),
     };

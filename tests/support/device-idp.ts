@@ -41,7 +41,7 @@ const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 /** Test-only: names the account to sign in when the interaction page is requested. */
 const ACCOUNT_HEADER = 'x-test-account';
 
-interface Interaction {
+export interface Interaction {
   uid: string;
   params: Record<string, unknown>;
 }
@@ -49,7 +49,7 @@ interface GrantInstance {
   addOIDCScope(scope: string): void;
   save(): Promise<string>;
 }
-interface OidcProvider {
+export interface OidcProvider {
   callback(): (request: IncomingMessage, response: ServerResponse) => void;
   on(event: string, listener: (...args: never[]) => void): void;
   interactionDetails(request: IncomingMessage, response: ServerResponse): Promise<Interaction>;
@@ -58,32 +58,31 @@ interface OidcProvider {
 }
 type OidcProviderConstructor = new (issuer: string, configuration: Record<string, unknown>) => OidcProvider;
 
-export async function startDeviceIdp(options: StartDeviceIdpOptions): Promise<DeviceIdp> {
-  // oidc-provider ships no type declarations; see tests/support/idp.ts.
+/** The `oidc-provider` class. It ships no type declarations: a dynamic import of an untyped specifier plus the small shape above keeps the support code type-checked. */
+export async function loadOidcProvider(): Promise<OidcProviderConstructor> {
   const specifier: string = 'oidc-provider';
-  const { default: Provider } = (await import(specifier)) as { default: OidcProviderConstructor };
+  return ((await import(specifier)) as { default: OidcProviderConstructor }).default;
+}
+
+/** Ends an interaction with `accountId` signed in and every scope the client asked for granted. */
+export async function signInAndConsent(provider: OidcProvider, request: IncomingMessage, response: ServerResponse, details: Interaction, accountId: string): Promise<void> {
+  const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  grant.addOIDCScope(String(details.params.scope ?? 'openid'));
+  const grantId = await grant.save();
+  await provider.interactionFinished(request, response, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+}
+
+export async function startDeviceIdp(options: StartDeviceIdpOptions): Promise<DeviceIdp> {
+  const Provider = await loadOidcProvider();
   const clientId = options.clientId ?? 'airlock-cli';
   let idTokenTtl = options.idTokenTtlSeconds ?? 3600;
 
-  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const signingKey = { ...(await exportJWK(privateKey)), kid: 'device-idp-key', alg: 'RS256', use: 'sig' };
-
-  let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
-  const server = createServer((request, response) => {
-    if (request.url?.startsWith('/interaction/')) {
-      finishInteraction(request, response).catch((error: unknown) => {
-        response.writeHead(500, { 'content-type': 'text/plain' }).end(error instanceof Error ? error.message : String(error));
-      });
-    } else if (handler) handler(request, response);
-    else response.writeHead(503).end();
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startProviderServer((request, response) => finishInteraction(request, response));
+  const { issuer } = server;
 
   const provider = new Provider(issuer, {
     adapter: memoryAdapter(),
-    jwks: { keys: [signingKey] },
+    jwks: { keys: [await signingKey('device-idp-key')] },
     clients: [
       {
         client_id: clientId,
@@ -110,17 +109,14 @@ export async function startDeviceIdp(options: StartDeviceIdpOptions): Promise<De
       body.interval = options.pollIntervalSeconds;
     }) as never);
   }
-  handler = provider.callback();
+  server.serve(provider.callback());
 
   /** The sign-in and consent prompts, answered for the account the request names. */
   async function finishInteraction(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const accountId = String(request.headers[ACCOUNT_HEADER] ?? '');
     if (!options.accounts[accountId]) throw new Error(`no test account ${JSON.stringify(accountId)}`);
     const details = await provider.interactionDetails(request, response);
-    const grant = new provider.Grant({ accountId, clientId: String(details.params.client_id) });
-    grant.addOIDCScope(String(details.params.scope ?? 'openid'));
-    const grantId = await grant.save();
-    await provider.interactionFinished(request, response, { login: { accountId }, consent: { grantId } }, { mergeWithLastSubmission: false });
+    await signInAndConsent(provider, request, response, details, accountId);
   }
 
   /** The verification page, its form, and the redirects that follow, with cookies kept as a browser keeps them. */
@@ -169,6 +165,35 @@ export async function startDeviceIdp(options: StartDeviceIdpOptions): Promise<De
     setIdTokenTtl(seconds) {
       idTokenTtl = seconds;
     },
+    stop: () => server.stop(),
+  };
+}
+
+/** The loopback HTTP server of a test provider: `/interaction/…` goes to the test's own pages, the rest to oidc-provider. */
+export interface ProviderServer {
+  /** `http://127.0.0.1:<port>` */
+  issuer: string;
+  serve(handler: (request: IncomingMessage, response: ServerResponse) => void): void;
+  stop(): Promise<void>;
+}
+
+export async function startProviderServer(interact: (request: IncomingMessage, response: ServerResponse) => Promise<void>): Promise<ProviderServer> {
+  let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined;
+  const server = createServer((request, response) => {
+    if (request.url?.startsWith('/interaction/')) {
+      interact(request, response).catch((error: unknown) => {
+        response.writeHead(500, { 'content-type': 'text/plain' }).end(error instanceof Error ? error.message : String(error));
+      });
+    } else if (handler) handler(request, response);
+    else response.writeHead(503).end();
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    issuer: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    serve(next) {
+      handler = next;
+    },
     async stop() {
       handler = undefined;
       server.closeAllConnections();
@@ -178,8 +203,14 @@ export async function startDeviceIdp(options: StartDeviceIdpOptions): Promise<De
   };
 }
 
+/** A fresh RS256 signing key (JWK with its private part) for a test provider. */
+export async function signingKey(kid: string): Promise<Record<string, unknown>> {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  return { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
+}
+
 /** oidc-provider's storage, in memory: every model by id, device codes also by user code, sessions by uid. */
-function memoryAdapter() {
+export function memoryAdapter(): new (model: string) => unknown {
   const store = new Map<string, Record<string, unknown>>();
   return class MemoryAdapter {
     constructor(private readonly model: string) {}

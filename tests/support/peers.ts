@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,15 +147,23 @@ function tcpProbe(port: number, probe: string | undefined, expect: string): Prom
   });
 }
 
-export async function startNats(options: { storeDir?: string; port?: number } = {}): Promise<Peer> {
+export interface NatsPeer extends Peer {
+  /** The HTTP monitoring endpoint (/connz, /subsz …), when started with `monitoring`. */
+  monitorUrl?: string;
+}
+
+export async function startNats(options: { storeDir?: string; port?: number; monitoring?: boolean } = {}): Promise<NatsPeer> {
   const port = options.port ?? (await freePort());
   const ownDir = options.storeDir === undefined;
   const storeDir = options.storeDir ?? (await mkdtemp(join(tmpdir(), 'airlock-nats-')));
-  const spawned = launch('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir]);
+  const monitorPort = options.monitoring ? await freePort() : undefined;
+  const monitorArgs = monitorPort === undefined ? [] : ['-m', String(monitorPort)];
+  const spawned = launch('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...monitorArgs]);
   // The server greets every client with INFO once it accepts connections, which is after JetStream is up.
-  return startPeer('nats-server', spawned, () => tcpProbe(port, undefined, 'INFO '), { url: `nats://127.0.0.1:${port}`, port }, async () => {
+  const peer = await startPeer('nats-server', spawned, () => tcpProbe(port, undefined, 'INFO '), { url: `nats://127.0.0.1:${port}`, port }, async () => {
     if (ownDir) await rm(storeDir, { recursive: true, force: true });
   });
+  return monitorPort === undefined ? peer : { ...peer, monitorUrl: `http://127.0.0.1:${monitorPort}` };
 }
 
 export async function startRedis(): Promise<Peer> {
@@ -181,4 +189,57 @@ export async function startMoto(options: { initialNoAuthActionCount?: number } =
     return response.status === 200;
   };
   return startPeer('moto', spawned, ready, { url, port });
+}
+
+export interface LoadBalancerOptions {
+  /** host:port of each server, in order; they need not be up yet (health checks take them in and out). */
+  backends: string[];
+  /** What haproxy asks each server; a server answering anything but 200 takes no new calls. @default /_airlock/ready */
+  checkPath?: string;
+  /** Time between health checks of a server. @default 500 */
+  checkIntervalMs?: number;
+  /** Where it listens, when clients must know it in advance (edge.hosts). @default a free port */
+  port?: number;
+}
+
+/**
+ * haproxy (Debian's) in front of `backends`, round robin, with HTTP health checks: a server is out after two failed
+ * checks and back after two good ones. A connection a server refuses is retried on another server (`option
+ * redispatch`); a request already sent is never replayed by haproxy (the default `retry-on conn-failure`), so a call
+ * cut off mid-flight reaches the client as a 502 that its SDK retries.
+ */
+export async function startHaproxy(options: LoadBalancerOptions): Promise<Peer> {
+  const port = options.port ?? (await freePort());
+  const dir = await mkdtemp(join(tmpdir(), 'airlock-haproxy-'));
+  const interval = options.checkIntervalMs ?? 500;
+  const config = [
+    'global',
+    '  maxconn 4096',
+    'defaults',
+    '  mode http',
+    '  timeout connect 1s',
+    // A busy machine answers a readiness probe slowly; that is not a down server.
+    '  timeout check 2s',
+    '  timeout client 90s',
+    '  timeout server 90s',
+    '  retries 3',
+    '  option redispatch 1',
+    'frontend airlock',
+    `  bind 127.0.0.1:${port}`,
+    '  monitor-uri /haproxy-health',
+    '  default_backend edges',
+    'backend edges',
+    '  balance roundrobin',
+    `  option httpchk GET ${options.checkPath ?? '/_airlock/ready'}`,
+    '  http-check expect status 200',
+    `  default-server inter ${interval}ms fastinter ${interval}ms downinter ${interval}ms fall 2 rise 2`,
+    ...options.backends.map((backend, index) => `  server edge${index} ${backend} check`),
+    '',
+  ].join('\n');
+  const configPath = join(dir, 'haproxy.cfg');
+  await writeFile(configPath, config);
+  const spawned = launch('haproxy', ['-db', '-f', configPath]);
+  return startPeer('haproxy', spawned, () => tcpProbe(port, 'GET /haproxy-health HTTP/1.0\r\n\r\n', 'HTTP/1.1 200'), { url: `http://127.0.0.1:${port}`, port }, () =>
+    rm(dir, { recursive: true, force: true }),
+  );
 }

@@ -304,3 +304,90 @@ export function viewSubmission(options: {
     },
   };
 }
+
+/** Someone in the stand-in's workspace. */
+export interface SlackPerson {
+  id: string;
+  name: string;
+}
+
+export interface SlackWorkspace {
+  /** The message (as last updated) whose blocks mention `text`, e.g. an approval id or an instance id. */
+  messageMentioning(text: string): PostedMessage | undefined;
+  /** The value of the button labelled `label` on `message` (the bot puts the approval id there). */
+  buttonValue(message: PostedMessage, label: string): string;
+  /**
+   * `person` presses the button labelled `label` (Approve, Deny) on `message`, delivered signed to the bot; the bot's
+   * answer to the person goes to the response_url named `responseId` (standin.responses).
+   */
+  press(person: SlackPerson, message: PostedMessage, label: string, responseId?: string): Promise<{ status: number; body: string; triggerId: string }>;
+  /** `person` types `text` into the input of the modal the bot opened for `triggerId` and submits it, delivered signed. */
+  submitModal(person: SlackPerson, triggerId: string, text: string): Promise<{ status: number; body: string }>;
+}
+
+interface BlockElement {
+  type?: string;
+  action_id?: string;
+  value?: string;
+  text?: { text?: string };
+}
+interface Block {
+  type?: string;
+  block_id?: string;
+  elements?: BlockElement[];
+  element?: BlockElement;
+}
+
+/**
+ * People using what the bot posted in the stand-in, the way Slack would deliver it: they find a message by what it
+ * says, press its buttons by their labels and fill in the modal the bot opened, and every interaction reaches the
+ * bot's interactivity URL signed with the app's signing secret.
+ */
+export function slackWorkspace(standin: SlackStandin, interactionsUrl: string, signingSecret: string): SlackWorkspace {
+  const buttonOf = (message: PostedMessage, label: string): BlockElement => {
+    const button = (message.blocks as Block[])
+      .flatMap((block) => block.elements ?? [])
+      .find((element) => element.type === 'button' && element.text?.text === label);
+    if (!button?.action_id) throw new Error(`the message has no ${label} button`);
+    return button;
+  };
+  return {
+    messageMentioning: (text) => [...standin.messages.values()].find((message) => JSON.stringify(message.blocks).includes(text)),
+    buttonValue: (message, label) => buttonOf(message, label).value ?? '',
+    async press(person, message, label, responseId) {
+      const button = buttonOf(message, label);
+      const triggerId = standin.triggerId();
+      const payload = buttonClick({
+        user: person,
+        actionId: button.action_id!,
+        approvalId: button.value ?? '',
+        channel: message.channel,
+        messageTs: message.ts,
+        responseUrl: standin.responseUrl(responseId),
+        triggerId,
+      });
+      return { ...(await postInteraction(interactionsUrl, payload, signingSecret)), triggerId };
+    },
+    async submitModal(person, triggerId, text) {
+      let opened: ApiCall | undefined;
+      for (let attempt = 0; attempt < 100 && !opened; attempt++) {
+        opened = standin.callsOf('views.open').find((call) => call.ok && call.args.trigger_id === triggerId);
+        if (!opened) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      if (!opened) throw new Error(`the bot opened no modal for trigger ${triggerId}`);
+      const view = opened.args.view as { callback_id: string; private_metadata: string; blocks: Block[] };
+      const input = view.blocks.find((block) => block.type === 'input');
+      if (!input?.block_id || !input.element?.action_id) throw new Error('the modal has no input');
+      return postInteraction(
+        interactionsUrl,
+        viewSubmission({
+          user: person,
+          callbackId: view.callback_id,
+          privateMetadata: view.private_metadata,
+          values: { [input.block_id]: { [input.element.action_id]: text } },
+        }),
+        signingSecret,
+      );
+    },
+  };
+}

@@ -29,12 +29,27 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('airlock policy validate', () => {
+// The first policy set a test worker loads waits for Cedar's validator to warm up: about a second, more on a busy machine.
+describe('airlock policy validate', { timeout: 30_000 }, () => {
   it('accepts good files and directories, exit 0', async () => {
     const io = capture();
     expect(await validateCommand([defaultPack, examples], io)).toBe(0);
     expect(io.stderr).toEqual([]);
-    expect(io.stdout).toEqual([`OK: 6 policies in 2 files (${shown(defaultPack)}, ${shown(examplePolicy)}).`]);
+    expect(io.stdout).toEqual([`OK: 9 policies in 2 files (${shown(defaultPack)}, ${shown(examplePolicy)}).`]);
+  });
+
+  it('validates the set against the schema: unknown actions and type errors are reported with file, line and column', async () => {
+    const unknown = join(dir, 'schema.cedar');
+    await writeFile(unknown, '@id("typo") permit (principal, action == Airlock::Action::"s3:GetObjects", resource);\n@id("ip") permit (principal, action, resource) when { context.sourceIp like "10.*" };\n');
+    const io = capture();
+    expect(await validateCommand([unknown], io)).toBe(1);
+    // Each finding once, in file order (Cedar reports one per action it checked the policy against).
+    expect(io.stderr).toEqual([
+      expect.stringMatching(/^Policy file .*schema\.cedar is invalid: policy typo: line 1, column 42: .*unrecognized action `Airlock::Action::"s3:GetObjects"`/),
+      expect.stringMatching(/^Policy file .*schema\.cedar is invalid: policy ip: line 2, column 55: .*optional attribute `sourceIp` in context Hint: .*context has sourceIp/),
+      expect.stringMatching(/^Policy file .*schema\.cedar is invalid: policy ip: line 2, column 55: .*expected String but saw ipaddr$/),
+      '3 problems in 1 file.',
+    ]);
   });
 
   it('prints Cedar’s message with file, line and column for each bad file, exit 1', async () => {
@@ -69,10 +84,19 @@ describe('airlock policy test', () => {
     expect(io.stdout.at(-1)).toMatch(/^5 passed, 0 failed \(policy set sha256:[0-9a-f]{16}: .*ec2-terminate\.cedar\)$/);
   });
 
+  it('runs the default pack’s fixtures: every case passes, exit 0', async () => {
+    const io = capture();
+    expect(await testCommand([join(repo, 'policies', 'default.fixtures.yaml')], io)).toBe(0);
+    expect(io.stdout.some((line) => line.startsWith('FAIL'))).toBe(false);
+    expect(io.stdout.at(-1)).toMatch(/^\d+ passed, 0 failed \(policy set sha256:[0-9a-f]{16}: .*default\.cedar\)$/);
+  });
+
   it('--policies replaces the file’s policies: with the default pack alone the senior case fails, which it reports, exit 1', async () => {
     const io = capture();
     expect(await testCommand([exampleFixtures, '--policies', defaultPack], io)).toBe(1);
-    expect(io.stdout.join('\n')).toContain("FAIL  a senior engineer's TerminateInstances waits for a manager: expected APPROVAL_REQUIRED, got ALLOW");
+    expect(io.stdout.join('\n')).toContain(
+      "FAIL  a senior engineer's TerminateInstances waits for a manager: expected approvers [managers], got [approvers]; expected policies [ec2-terminate-senior-with-manager-approval], got [default-approve-destroying-writes]",
+    );
     expect(io.stdout.at(-1)).toMatch(/^\d+ passed, [1-9]\d* failed /);
   });
 
@@ -99,8 +123,8 @@ describe('airlock policy test', () => {
     const policies = join(dir, 'office.cedar');
     await writeFile(
       policies,
-      `@id("office") permit (principal in Airlock::Group::"ops", action, resource) when { context.sourceIp like "10.*" };
-       @id("remote") @approval("managers") permit (principal in Airlock::Group::"ops", action, resource) unless { context.sourceIp like "10.*" };`,
+      `@id("office") permit (principal in Airlock::Group::"ops", action, resource) when { context has sourceIp && context.sourceIp.isInRange(ip("10.0.0.0/8")) };
+       @id("remote") @approval("managers") permit (principal in Airlock::Group::"ops", action, resource) unless { context has sourceIp && context.sourceIp.isInRange(ip("10.0.0.0/8")) };`,
     );
     const io = capture();
     expect(await testCommand([fixtures, '--policies', policies], io)).toBe(1);
@@ -146,7 +170,8 @@ describe('airlock policy explain', () => {
       `reason:      ec2:TerminateInstances on ${instance} needs approval from an approver in managers (policy ec2-terminate-senior-with-manager-approval)`,
       `policies:    ec2-terminate-senior-with-manager-approval (permit in ${shown(examplePolicy)})`,
       'approval:    1 approver from managers; waits 900s, grant valid 600s',
-      'obligations: masking default, recording metadata',
+      'obligations: masking default, recording metadata, credentials at most 600s',
+      `credentials: session policy {"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["ec2:TerminateInstances"],"Resource":["${instance}"]}]}`,
       expect.stringMatching(/^policy set: {2}sha256:[0-9a-f]{16} \(2 policies from .*ec2-terminate\.cedar\)$/),
     ]);
   });
@@ -171,7 +196,10 @@ describe('airlock policy explain', () => {
 
   it('passes context and parameters to the policies, and answers in JSON with --json', async () => {
     const file = join(dir, 'dry-run.cedar');
-    await writeFile(file, '@id("dry-run-only") @masking("strict") @recording("full") permit (principal, action, resource) when { context.parameters.DryRun == "true" && context.sourceIp == "10.0.0.1" };');
+    await writeFile(
+      file,
+      '@id("dry-run-only") @masking("strict") @recording("full") @scope("role") permit (principal, action, resource) when { context.dryRun && context has sourceIp && context.sourceIp == ip("10.0.0.1") };',
+    );
     const io = capture();
     const args = ['--principal', 'jo', '--action', 'ec2:RunInstances', '--param', 'DryRun=true', '--context', 'sourceIp=10.0.0.1', '--policies', file, '--json'];
     expect(await explainCommand(args, io)).toBe(0);
@@ -203,6 +231,6 @@ describe('airlock policy explain', () => {
 describe('airlock policy', () => {
   it('names its subcommands', async () => {
     await expect(policy.run(['frobnicate'])).rejects.toBeInstanceOf(UsageError);
-    expect(policy.usage.split('\n').filter((line) => !line.startsWith(' '))).toHaveLength(3);
+    expect(policy.usage.split('\n').filter((line) => !line.startsWith(' '))).toHaveLength(4);
   });
 });

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { Decision, RecordingLevel, type DecideRequest, type DecideResponse } from '@airlock/contracts';
 import { createLogger } from '@airlock/logging';
-import { PolicyEngine, validatePolicies } from '@airlock/policy';
+import { PolicyEngine, policySchema, validatePolicies } from '@airlock/policy';
 import { UsageError } from '../people/errors.js';
 import type { Command } from './command.js';
 
@@ -28,13 +28,17 @@ export const policy: Command = {
   usage: `airlock policy validate <file|dir>...
 airlock policy test <fixtures.yaml> [--policies <file|dir>]...
 airlock policy explain --principal [ISSUER#]SUBJECT [--groups G1,G2] --action SERVICE:OPERATION [--resource ARN]... [--policies <file|dir>]... [--json]
+airlock policy schema
     check Cedar policies without running Airlock, in process:
-    validate  parses every *.cedar (directories: the files directly inside) and checks Airlock's annotations;
-              exit 1 with Cedar's messages (file, line, column) when one is bad
+    validate  parses every *.cedar (directories: the files directly inside), checks Airlock's annotations and
+              validates the set against Airlock's schema; exit 1 with Cedar's messages (file, line, column) when one is bad
     test      decides each case of a fixtures file (a list, or {policies: [...], cases: [...]}, policies relative to it)
-              and compares with its expect: allow|deny|approval (and approvers, quorum, reason, policyIds); exit 1 on any failure
+              and compares with its expect: allow|deny|approval (and approvers, quorum, reason, policyIds, sessionPolicy);
+              exit 1 on any failure
     explain   the decision for one request: the deciding policies and their files, the reason, the approval requirement;
               also --issuer I, --region R, --role ARN, --context K=V..., --param K=V...
+    schema    prints the Cedar schema policies are validated against (every catalogue action, its service and
+              access level groups), for editors and tools
     --policies defaults to the fixtures file's policies, else ./policies`,
   summary: 'validate, test and explain Cedar policies',
   async run(argv) {
@@ -42,7 +46,8 @@ airlock policy explain --principal [ISSUER#]SUBJECT [--groups G1,G2] --action SE
     if (action === 'validate') return validateCommand(rest);
     if (action === 'test') return testCommand(rest);
     if (action === 'explain') return explainCommand(rest);
-    throw new UsageError('say airlock policy validate, airlock policy test or airlock policy explain');
+    if (action === 'schema') return schemaCommand(rest);
+    throw new UsageError('say airlock policy validate, airlock policy test, airlock policy explain or airlock policy schema');
   },
 };
 
@@ -79,6 +84,13 @@ export async function validateCommand(argv: string[], io: Output = consoleOutput
     return 1;
   }
   io.out(`OK: ${report.policies} polic${report.policies === 1 ? 'y' : 'ies'} in ${report.files.length} file${report.files.length === 1 ? '' : 's'} (${report.files.join(', ')}).`);
+  return 0;
+}
+
+export async function schemaCommand(argv: string[], io: Output = consoleOutput): Promise<number> {
+  const { positionals } = parse(argv, {});
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+  io.out(policySchema());
   return 0;
 }
 
@@ -139,6 +151,8 @@ export interface FixtureCase {
   reason?: string;
   /** The deciding policy ids, in any order. */
   policyIds?: string[];
+  /** The session policy the call's credentials get, exactly ("" for none). */
+  sessionPolicy?: string;
 }
 
 export interface Fixtures {
@@ -167,7 +181,7 @@ export function parseFixtures(text: string, file: string): Fixtures {
 
 function parseCase(entry: unknown, where: string): FixtureCase {
   if (!isRecord(entry)) throw new Error(`${where} must be a map`);
-  const known = ['name', 'principal', 'action', 'resources', 'resource', 'region', 'role', 'context', 'parameters', 'expect', 'approvers', 'quorum', 'reason', 'policyIds'];
+  const known = ['name', 'principal', 'action', 'resources', 'resource', 'region', 'role', 'context', 'parameters', 'expect', 'approvers', 'quorum', 'reason', 'policyIds', 'sessionPolicy'];
   const unknown = Object.keys(entry).find((key) => !known.includes(key));
   if (unknown !== undefined) throw new Error(`${where}: unknown field "${unknown}" (fields: ${known.join(', ')})`);
   const name = entry['name'] === undefined ? undefined : text(entry['name'], `${where}: name`);
@@ -199,7 +213,15 @@ function parseCase(entry: unknown, where: string): FixtureCase {
     ...(quorum === undefined ? {} : { quorum }),
     ...(entry['reason'] === undefined ? {} : { reason: text(entry['reason'], `${label}: reason`) }),
     ...(entry['policyIds'] === undefined ? {} : { policyIds: strings(entry['policyIds'], `${label}: policyIds`) }),
+    ...(entry['sessionPolicy'] === undefined ? {} : { sessionPolicy: sessionPolicyText(entry['sessionPolicy'], `${label}: sessionPolicy`) }),
   };
+}
+
+/** A session policy as written in YAML: the JSON text, or the document itself (compared as Airlock writes it). */
+function sessionPolicyText(value: unknown, where: string): string {
+  if (typeof value === 'string') return value;
+  if (isRecord(value)) return JSON.stringify(value);
+  throw new Error(`${where} must be the session policy as JSON text or as a map`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -245,6 +267,10 @@ export function mismatches(fixture: FixtureCase, response: DecideResponse): stri
   if (fixture.reason !== undefined && !response.reason.includes(fixture.reason)) problems.push(`expected the reason to contain "${fixture.reason}"`);
   if (fixture.policyIds !== undefined && sorted(response.policyIds) !== sorted(fixture.policyIds)) {
     problems.push(`expected policies [${sorted(fixture.policyIds)}], got [${sorted(response.policyIds)}]`);
+  }
+  const sessionPolicy = response.obligations?.sessionPolicy ?? '';
+  if (fixture.sessionPolicy !== undefined && sessionPolicy !== fixture.sessionPolicy) {
+    problems.push(`expected session policy ${fixture.sessionPolicy || '(none)'}, got ${sessionPolicy || '(none)'}`);
   }
   return problems;
 }
@@ -358,7 +384,12 @@ export async function explainCommand(argv: string[], io: Output = consoleOutput)
     const { approverGroups, quorum, pendingTtlSeconds, grantWindowSeconds } = response.approval;
     io.out(`approval:    ${quorum} approver${quorum === 1 ? '' : 's'} from ${approverGroups.join(' or ')}; waits ${pendingTtlSeconds}s, grant valid ${grantWindowSeconds}s`);
   }
-  if (response.obligations) io.out(`obligations: masking ${response.obligations.maskingProfile}, recording ${recordingName(response.obligations.recording)}`);
+  if (response.obligations) {
+    const { maskingProfile, recording, sessionPolicy, maxCredentialSeconds } = response.obligations;
+    const lifetime = maxCredentialSeconds > 0 ? `, credentials at most ${maxCredentialSeconds}s` : '';
+    io.out(`obligations: masking ${maskingProfile}, recording ${recordingName(recording)}${lifetime}`);
+    io.out(`credentials: ${sessionPolicy === '' ? "the role's own permissions (no session policy)" : `session policy ${sessionPolicy}`}`);
+  }
   io.out(`policy set:  ${snapshot.version} (${snapshot.meta.size} policies from ${snapshot.files.join(', ')})`);
   return 0;
 }

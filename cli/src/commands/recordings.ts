@@ -1,29 +1,43 @@
 import { loadConfig, type AirlockConfig } from '@airlock/config';
-import { RecorderServiceService, SessionEvent } from '@airlock/contracts';
+import { RecorderServiceService, SessionEvent, type RecordedSession } from '@airlock/contracts';
 import { createQueryHandlers, parseSigningKey } from '@airlock/recorder';
 import { createLogger } from '@airlock/logging';
-import { bindInProcess, createGrpcClient, type ServiceClient } from '@airlock/transport';
+import { bindInProcess, createGrpcClient, mutualTlsChannelCredentials, watchTlsFiles, type ServiceClient } from '@airlock/transport';
 import { openBlob } from '../drivers.js';
 import { UsageError } from '../people/errors.js';
+import { formatTime, renderTable } from '../people/table.js';
 import { helpOption, parseOptions } from './args.js';
 import type { Command } from './command.js';
 
 /**
- * Recorded sessions (the evidence the recorder wrote), as opposed to `airlock sessions`, which manages live sessions
- * (list/revoke through the edge's admin API). Hence the separate name `airlock recordings`.
+ * Recorded sessions: the evidence the recorder wrote. `airlock sessions list|show|replay|verify` runs these;
+ * `airlock recordings …` is the older name, kept as an alias.
  *
  * Where the answers come from: when `services.recorder` is configured (distributed mode) the recorder is asked over
  * gRPC; otherwise (embedded mode) the recorder's query handlers run in this process over the configured blob store
  * (dataDir/recordings, or the S3 bucket), so no daemon needs to be running. Digest signatures are checked against
  * the public key derived from recorder.signingKeyEnv when it is set in this environment.
  */
-type Recorder = ServiceClient<typeof RecorderServiceService>;
+export type Recorder = ServiceClient<typeof RecorderServiceService>;
 
-async function connect(config: AirlockConfig): Promise<{ recorder: Recorder; close(): Promise<void> }> {
+export async function connectRecorder(config: AirlockConfig): Promise<{ recorder: Recorder; close(): Promise<void> }> {
   const endpoint = config.services.recorder;
   if (endpoint) {
-    const grpc = createGrpcClient(RecorderServiceService, { address: endpoint.address ?? endpoint.listen, serviceName: 'recorder', defaultTimeoutMs: 60_000 });
-    return { recorder: grpc.client, close: async () => grpc.close() };
+    // With mTLS between services this command is one more client: it presents the process certificate it is given.
+    const tls = config.mtls ? watchTlsFiles(config.mtls) : undefined;
+    const grpc = createGrpcClient(RecorderServiceService, {
+      address: endpoint.address ?? endpoint.listen,
+      serviceName: 'recorder',
+      defaultTimeoutMs: 60_000,
+      ...(tls ? { credentials: mutualTlsChannelCredentials(tls) } : {}),
+    });
+    return {
+      recorder: grpc.client,
+      close: async () => {
+        grpc.close();
+        tls?.close();
+      },
+    };
   }
   const blob = await openBlob(config);
   const keyValue = process.env[config.recorder.signingKeyEnv];
@@ -31,55 +45,113 @@ async function connect(config: AirlockConfig): Promise<{ recorder: Recorder; clo
   const handlers = createQueryHandlers({
     blob,
     prefix: config.recorder.prefix,
+    indexPrefix: config.recorder.indexPrefix,
     logger: createLogger({ service: 'cli', level: 'silent' }),
     ...(key ? { trustedKeys: { [key.keyId]: key.publicKey } } : {}),
   });
   return { recorder: bindInProcess(RecorderServiceService, handlers), close: () => blob.close() };
 }
 
-const options = { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, limit: { type: 'string' }, ...helpOption } as const;
+const units: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-export const recordings: Command = {
-  name: 'recordings',
-  usage: `airlock recordings list [--limit N] [--config FILE] [--json]
-airlock recordings show <session-id> [--config FILE]
-airlock recordings replay <session-id> [--config FILE]
-airlock recordings verify <session-id> [--config FILE] [--json]
-    recorded sessions: list them, print one's events (JSON lines), replay its timeline, or verify its hash chain and
-    signed digests (exit 1 on any gap, reordering or tampering). Asks services.recorder over gRPC when configured,
-    else reads the blob store directly. (Live sessions: airlock sessions.)`,
-  summary: 'list, show, replay and verify recorded sessions',
-  async run(argv) {
-    const { values, positionals } = parseOptions(argv, options, true);
-    const [action, id, ...extra] = positionals;
-    if (!['list', 'show', 'replay', 'verify'].includes(action ?? '')) throw new UsageError('say airlock recordings list, show, replay or verify');
-    if (extra.length > 0 || (action === 'list') !== (id === undefined)) throw new UsageError(action === 'list' ? 'airlock recordings list takes no argument' : `airlock recordings ${action} takes a session id`);
-    const { recorder, close } = await connect(await loadConfig(values.config));
-    try {
-      if (action === 'list') {
-        const { sessions } = await recorder.listSessions({ limit: values.limit ? Number(values.limit) : 0 });
-        if (values.json) console.log(JSON.stringify({ sessions }, null, 2));
-        else if (sessions.length === 0) console.log('No recordings.');
-        else for (const session of sessions) console.log(`${session.sessionId}\t${session.objects} objects\t${session.events} events`);
-        return 0;
-      }
-      if (action === 'verify') {
-        const report = await recorder.verifySession({ sessionId: id! });
-        if (values.json) console.log(JSON.stringify(report, null, 2));
-        else {
-          console.log(`${report.ok ? 'OK' : 'FAILED'}: session ${report.sessionId}, ${report.objects} objects, ${report.events} events, digests ${report.signed ? 'signed' : 'NOT all signed'}`);
-          for (const p of report.problems) console.log(`  ${p.kind}\t${p.key}${p.line ? `:${p.line}` : ''}\t${p.message}`);
-        }
-        return report.ok ? 0 : 1;
-      }
-      const { events } = await recorder.getSession({ sessionId: id! });
-      for (const event of events) console.log(action === 'show' ? JSON.stringify(SessionEvent.toJSON(event)) : timelineLine(event));
+/** `--since`/`--until`: an ISO 8601 time (`2026-11-26`, `2026-11-26T06:00Z`), or an age such as `90m`, `24h`, `7d`. */
+export function parseTime(value: string | undefined, flag: string, now: number): number | undefined {
+  if (value === undefined) return undefined;
+  const age = /^(\d+)([smhd])$/.exec(value);
+  if (age) return now - Number(age[1]) * units[age[2]!]!;
+  const at = /^\d{4}-\d{2}-\d{2}/.test(value) ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(at)) throw new UsageError(`${flag} takes an ISO 8601 time (2026-11-26T06:00Z) or an age (90m, 24h, 7d), not ${JSON.stringify(value)}`);
+  return at;
+}
+
+export const recordedUsage = `list [--since T] [--until T] [--subject S] [--role R] [--operation A] [--decision D] [--limit N] [--config FILE] [--json]
+    recorded sessions with events between --since (default 24h) and --until (default now), newest first; T is an ISO
+    time or an age (90m, 24h, 7d); --subject matches subject or name, --role an ARN or role name, --operation an IAM
+    action (s3:PutObject, s3:*), --decision allow|deny|approval|none (with --operation: of that operation's calls)
+show <session-id> | replay <session-id> | verify <session-id> [--json]
+    a session's events (JSON lines), its timeline, or a check of its hash chain and signed digests (exit 1 on any
+    gap, truncation, reordering or tampering). Asks services.recorder over gRPC when configured, else reads the blob
+    store directly`;
+
+const recordedOptions = {
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  limit: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  subject: { type: 'string' },
+  role: { type: 'string' },
+  operation: { type: 'string' },
+  decision: { type: 'string' },
+  ...helpOption,
+} as const;
+
+export const recordedActions = ['list', 'show', 'replay', 'verify'] as const;
+
+/** Runs `<command> list|show|replay|verify …` over recorded sessions; `command` names the caller in messages. */
+export async function runRecorded(command: string, argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(argv, recordedOptions, true);
+  const [action, id, ...extra] = positionals;
+  if (!(recordedActions as readonly string[]).includes(action ?? '')) throw new UsageError(`say airlock ${command} ${recordedActions.join(', ')}`);
+  if (extra.length > 0 || (action === 'list') !== (id === undefined)) throw new UsageError(action === 'list' ? `airlock ${command} list takes no argument` : `airlock ${command} ${action} takes a session id`);
+  if (action !== 'list') {
+    const listOnly = (['since', 'until', 'subject', 'role', 'operation', 'decision', 'limit'] as const).find((flag) => values[flag] !== undefined);
+    if (listOnly) throw new UsageError(`--${listOnly} goes with airlock ${command} list`);
+  }
+  const now = Date.now();
+  const sinceMs = parseTime(values.since, '--since', now);
+  const untilMs = parseTime(values.until, '--until', now);
+  const limit = values.limit === undefined ? 0 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 0) throw new UsageError('--limit takes a whole number');
+  const { recorder, close } = await connectRecorder(await loadConfig(values.config));
+  try {
+    if (action === 'list') {
+      const { sessions } = await recorder.listSessions({
+        limit,
+        sinceMs: sinceMs ?? 0,
+        untilMs: untilMs ?? 0,
+        subject: values.subject ?? '',
+        role: values.role ?? '',
+        operation: values.operation ?? '',
+        decision: values.decision ?? '',
+      });
+      process.stdout.write(values.json ? `${JSON.stringify({ sessions }, null, 2)}\n` : renderRecorded(sessions));
       return 0;
-    } finally {
-      await close();
     }
-  },
-};
+    if (action === 'verify') {
+      const report = await recorder.verifySession({ sessionId: id! });
+      if (values.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        console.log(`${report.ok ? 'OK' : 'FAILED'}: session ${report.sessionId}, ${report.objects} objects, ${report.events} events, digests ${report.signed ? 'signed' : 'NOT all signed'}`);
+        for (const p of report.problems) console.log(`  ${p.kind}\t${p.key}${p.line ? `:${p.line}` : ''}\t${p.message}`);
+      }
+      return report.ok ? 0 : 1;
+    }
+    const { events } = await recorder.getSession({ sessionId: id! });
+    for (const event of events) console.log(action === 'show' ? JSON.stringify(SessionEvent.toJSON(event)) : timelineLine(event));
+    return 0;
+  } finally {
+    await close();
+  }
+}
+
+export function renderRecorded(sessions: RecordedSession[]): string {
+  if (sessions.length === 0) return 'No recorded sessions in that time range.\n';
+  return renderTable(
+    ['SESSION', 'SUBJECT', 'ROLE', 'FIRST', 'LAST', 'CALLS', 'EVENTS', 'DECISIONS', 'OPERATIONS'],
+    sessions.map((session) => [
+      session.sessionId,
+      session.name || session.subject || '-',
+      session.roleArn.slice(session.roleArn.lastIndexOf('/') + 1) || '-',
+      formatTime(session.firstAtMs),
+      formatTime(session.lastAtMs),
+      String(session.calls),
+      String(session.events),
+      session.decisions.join(',') || '-',
+      session.operations.length > 3 ? `${session.operations.slice(0, 3).join(',')},+${session.operations.length - 3}` : session.operations.join(',') || '-',
+    ]),
+  );
+}
 
 function timelineLine(event: SessionEvent): string {
   const at = new Date(event.atMs).toISOString();
@@ -93,3 +165,11 @@ function timelineLine(event: SessionEvent): string {
   }
   return `${at}  (unknown event)`;
 }
+
+export const recordings: Command = {
+  name: 'recordings',
+  usage: `airlock recordings list|show|replay|verify …
+    the older name of airlock sessions list|show|replay|verify (recorded sessions), same options`,
+  summary: 'recorded sessions (alias of airlock sessions list/show/replay/verify)',
+  run: (argv) => runRecorded('recordings', argv),
+};

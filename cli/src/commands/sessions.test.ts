@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { renderRecorded } from './recordings.js';
 import { renderSessions } from './sessions.js';
 
-describe('airlock sessions list output', () => {
+describe('airlock sessions active output', () => {
   it('is a table with a header and one aligned line per session, with its state', () => {
     const now = new Date('2025-01-01T12:30:00Z');
     const base = { issuer: 'https://idp.example.com', groups: [], roleArn: 'arn:aws:iam::123456789012:role/agent', issuedAt: '2025-01-01T12:00:00.000Z' };
@@ -26,5 +27,33 @@ describe('airlock sessions list output', () => {
 
   it('says so when there are none', () => {
     expect(renderSessions([], new Date())).toBe('No sessions.\n');
+  });
+});
+
+describe('airlock sessions list output (recorded sessions)', () => {
+  it('is a table with who, role name, times, counts, decisions and the first operations', () => {
+    const text = renderRecorded([
+      {
+        sessionId: 's-1',
+        objects: 2,
+        events: 9,
+        subject: 'alice',
+        name: 'Alice',
+        roleArn: 'arn:aws:iam::123456789012:role/agent',
+        firstAtMs: Date.parse('2026-11-26T06:00:00Z'),
+        lastAtMs: Date.parse('2026-11-26T06:05:00Z'),
+        calls: 4,
+        operations: ['s3:GetObject', 's3:ListBucket', 's3:PutObject', 'sts:GetCallerIdentity'],
+        decisions: ['allow', 'deny'],
+      },
+    ]);
+    expect(text).toBe(
+      [
+        'SESSION  SUBJECT  ROLE   FIRST                 LAST                  CALLS  EVENTS  DECISIONS   OPERATIONS',
+        's-1      Alice    agent  2026-11-26 06:00:00Z  2026-11-26 06:05:00Z  4      9       allow,deny  s3:GetObject,s3:ListBucket,s3:PutObject,+1',
+        '',
+      ].join('\n'),
+    );
+    expect(renderRecorded([])).toBe('No recorded sessions in that time range.\n');
   });
 });

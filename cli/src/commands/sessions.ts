@@ -6,24 +6,31 @@ import { UsageError } from '../people/errors.js';
 import { formatTime, renderTable } from '../people/table.js';
 import { helpOption, parseOptions } from './args.js';
 import type { Command } from './command.js';
+import { recordedActions, recordedUsage, runRecorded } from './recordings.js';
 
 export const sessions: Command = {
   name: 'sessions',
-  usage: `airlock sessions list [--subject S] [--issuer I] [--endpoint URL] [--json]
+  usage: `${recordedUsage
+    .split('\n')
+    .map((line) => (line.startsWith(' ') ? line : `airlock sessions ${line}`))
+    .join('\n')}
+airlock sessions active [--subject S] [--issuer I] [--endpoint URL] [--json]
 airlock sessions revoke <session-id> [--endpoint URL] [--json]
 airlock sessions revoke --subject S [--issuer I] [--endpoint URL] [--json]
-    list and revoke Airlock sessions (members of admin.groups only); revocation reaches every edge`,
-  summary: 'list and revoke sessions',
+    live sessions through the edge's admin API: list them and revoke them (members of admin.groups only; everyone
+    their own); revocation reaches every edge`,
+  summary: 'recorded sessions (list, show, replay, verify); live ones (active, revoke)',
   async run(argv) {
+    if ((recordedActions as readonly string[]).includes(argv.find((arg) => !arg.startsWith('-')) ?? '')) return runRecorded('sessions', argv);
     const { values, positionals } = parseOptions(
       argv,
       { subject: { type: 'string' }, issuer: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' }, ...helpOption },
       true,
     );
     const [action, id, ...extra] = positionals;
-    if (action !== 'list' && action !== 'revoke') throw new UsageError('say airlock sessions list or airlock sessions revoke');
+    if (action !== 'active' && action !== 'revoke') throw new UsageError(`say airlock sessions ${[...recordedActions, 'active', 'revoke'].join(', ')}`);
     if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    if (action === 'list' && id !== undefined) throw new UsageError('airlock sessions list takes no argument; filter with --subject and --issuer');
+    if (action === 'active' && id !== undefined) throw new UsageError('airlock sessions active takes no argument; filter with --subject and --issuer');
     if (action === 'revoke' && (id === undefined) === (values.subject === undefined)) {
       throw new UsageError('airlock sessions revoke takes either a session id or --subject S [--issuer I]');
     }
@@ -32,7 +39,7 @@ airlock sessions revoke --subject S [--issuer I] [--endpoint URL] [--json]
     const token = await currentToken(configDir());
     const api = adminApi(resolveEndpoint(values.endpoint, process.env, token.login.endpoint), token.token);
 
-    if (action === 'list') {
+    if (action === 'active') {
       const listed = await api.listSessions({ subject: values.subject, issuer: values.issuer });
       process.stdout.write(values.json ? `${JSON.stringify({ sessions: listed }, null, 2)}\n` : renderSessions(listed, new Date()));
       return 0;

@@ -12,6 +12,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import { AirlockError } from '@airlock/errors';
+import { traceHeaders } from '@airlock/telemetry';
 import {
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_DUPLICATE_WINDOW_MS,
@@ -110,7 +111,8 @@ class NatsBus implements Bus {
   async publish(subject: string, data: Uint8Array, options: PublishOptions = {}): Promise<PublishAck> {
     validateSubject(subject);
     validateHeaders(options.headers);
-    const entries = Object.entries(options.headers ?? {});
+    // The publisher's trace context (W3C traceparent) travels with the message, so consumers can link to it.
+    const entries = Object.entries({ ...traceHeaders(), ...options.headers });
     const h = entries.length > 0 ? natsHeaders() : undefined;
     for (const [name, value] of entries) h?.set(name, value);
     try {

@@ -37,7 +37,20 @@ const serviceEndpoint = z.strictObject({
   listen: hostPort,
   /** Where other services reach it. @default listen */
   address: hostPort.optional(),
+  /** Where the process serves Prometheus metrics (GET /metrics) when run alone; unset: not served. */
+  metricsListen: hostPort.optional(),
 });
+
+/** A token bucket: a sustained rate and the calls allowed at once after a quiet time. */
+const rateLimit = z
+  .strictObject({
+    ratePerSecond: z.number().positive().max(1_000_000),
+    /** @default ratePerSecond (at least 1) */
+    burst: z.number().int().min(1).max(1_000_000).optional(),
+  })
+  .transform((limit) => ({ ratePerSecond: limit.ratePerSecond, burst: limit.burst ?? Math.max(1, Math.ceil(limit.ratePerSecond)) }));
+
+const pemFile = z.string().min(1);
 
 /** The Airlock identity a Slack user votes as. */
 const slackIdentity = z.strictObject({
@@ -63,6 +76,28 @@ const slack = z.strictObject({
   users: z.record(z.string().regex(/^[UW][A-Z0-9]+$/, 'expected a Slack user id, e.g. U0123ABCD'), slackIdentity).default({}),
   /** Slack profile e-mail (users.info, scope users:read.email) → identity; used for users not listed in `users`. */
   people: z.record(z.string().regex(/^[^@\s]+@[^@\s]+$/, 'expected an e-mail address'), slackIdentity).default({}),
+});
+
+/** The web console (services/console); absent: none runs. See docs/console.md. */
+const consoleSettings = z.strictObject({
+  listen: hostPort.default('127.0.0.1:4580'),
+  /** The address people open; the IdP redirects back to <publicUrl>/auth/callback. @default http://<listen> */
+  publicUrl: url.optional(),
+  /** Base URL of an edge whose admin API the console calls as the signed-in person. @default this process's edge (airlock dev); required for airlock serve console */
+  edgeUrl: url.optional(),
+  /** How people sign in: authorization code with PKCE at this OpenID Provider. */
+  oidc: z.strictObject({
+    /** Must be one of identity.issuers, so that the edge accepts the token the console presents. */
+    issuer: url,
+    clientId: z.string().min(1),
+    /** Environment variable holding the client secret; unset: a public client (PKCE alone). */
+    clientSecretEnv: envName.optional(),
+    scope: z.string().default('openid profile email'),
+    /** Ask for a JWT access token for this audience (RFC 8707 resource) and present it instead of the ID token. */
+    audience: z.string().min(1).optional(),
+  }),
+  /** Longest a sign-in lasts, however often its tokens are refreshed. */
+  sessionSeconds: z.number().int().min(300).max(86_400).default(28_800),
 });
 
 const serviceNames = ['policy', 'approval', 'credential-vending', 'masking', 'recorder'] as const;
@@ -95,6 +130,32 @@ export const configSchema = z.strictObject({
        * and a bus outage loses them but never blocks a call.
        */
       recording: z.enum(['strict', 'best-effort']).default('best-effort'),
+      /** Serve HTTPS with this PEM certificate (chain) and key; the files are reloaded when they change. Absent: plain HTTP. */
+      tls: z.strictObject({ certFile: pemFile, keyFile: pemFile }).optional(),
+      /** Serve Prometheus metrics at /_airlock/metrics on the edge's port. */
+      metrics: z.boolean().default(true),
+      /** Decisions reused for identical requests of the same session under the same policy version (services/edge-proxy/src/decision-cache.ts). */
+      decisionCache: z
+        .strictObject({
+          /** How long a decision is reused; also how long a policy reload may take to reach this edge's cache. 0: no cache. */
+          ttlSeconds: z.number().int().min(0).max(60).default(2),
+          /** Decisions kept at most; the oldest go first. */
+          maxEntries: z.number().int().min(1).max(1_000_000).default(10_000),
+        })
+        .prefault({}),
+      /** Protection: refused calls get the protocol's throttling error (SlowDown, RequestLimitExceeded, Throttling), which SDKs retry. */
+      limits: z
+        .strictObject({
+          /** Calls one edge process serves at once (held approvals and streaming uploads included); 0: no limit. */
+          maxConcurrentCalls: z.number().int().min(0).max(1_000_000).default(1000),
+          /** Per principal (issuer and subject), per edge process unless `shared`. Absent: no limit. */
+          principal: rateLimit.optional(),
+          /** Per role ARN, whoever uses it. Absent: no limit. */
+          role: rateLimit.optional(),
+          /** Also count rates across all edges in the state store (Redis): one-second windows of ratePerSecond calls. */
+          shared: z.boolean().default(false),
+        })
+        .prefault({}),
     })
     .prefault({}),
   identity: z
@@ -115,7 +176,34 @@ export const configSchema = z.strictObject({
       dualStack: z.boolean().default(false),
     })
     .prefault({}),
-  policy: z.strictObject({ files: z.array(z.string()).default([]) }).prefault({}),
+  policy: z
+    .strictObject({
+      files: z.array(z.string()).default([]),
+      /** Shadow mode: a candidate policy set decides every call beside the live one and reports where it differs. Absent: none. */
+      shadow: z
+        .strictObject({
+          files: z.array(z.string()).min(1),
+          /** How often the running counts (compared, differed, failed) are logged while calls are compared. */
+          reportSeconds: z.number().int().min(1).max(86_400).default(60),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  masking: z
+    .strictObject({
+      /**
+       * strict: when masking fails (the masking service down or failing, an answer that is not what its content type
+       * says) the answer is withheld and the client gets ServiceUnavailable (retryable). open: an answer still held whole
+       * is sent unmasked (logged); a longer one is cut off.
+       */
+      failure: z.enum(['strict', 'open']).default('strict'),
+      /**
+       * Masked answers up to this many bytes are held whole before they are sent, so their Content-Length and checksums
+       * (x-amz-crc32, x-amz-checksum-*, Content-MD5) are recomputed and a failure is still a clean error; longer ones stream.
+       */
+      holdBytes: z.number().int().min(0).max(64 * 1024 * 1024).default(1024 * 1024),
+    })
+    .prefault({}),
   credentials: z
     .strictObject({
       /** Region of the STS endpoint credential-vending calls. */
@@ -141,7 +229,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Key prefix of recordings in the blob store. */
       prefix: z.string().default('sessions/'),
+      /** Key prefix of the hourly query index (sessions list, audit export); outside `prefix`. */
+      indexPrefix: z.string().default('index/'),
       batchSize: z.number().int().min(1).max(1000).default(100),
+      /**
+       * How long the bus waits for the recorder's ack before redelivering an event. The recorder also pauses this long
+       * after a bus failure and, in distributed mode, after starting, so unacked events come back before newer ones.
+       */
+      ackWaitMs: z.number().int().min(1_000).max(600_000).default(10_000),
       /**
        * Environment variable holding the Ed25519 key that signs each recording's digest, as `kid:base64` (PKCS#8 DER
        * or a 32-byte seed). Unset or empty: digests are written unsigned and `airlock recordings verify` says so.
@@ -186,10 +281,35 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   slack: slack.optional(),
+  console: consoleSettings.optional(),
   admin: z
     .strictObject({
       /** Groups whose members may list and revoke sessions through the edge's admin API. */
       groups: z.array(z.string().min(1)).default([]),
+    })
+    .prefault({}),
+  lifecycle: z
+    .strictObject({
+      /**
+       * On SIGTERM a process stops accepting and lets in-flight calls finish for this long; calls held for approval
+       * still waiting then get a retryable ServiceUnavailable, and whatever is left is cut. Keep it below
+       * Kubernetes' terminationGracePeriodSeconds.
+       */
+      drainSeconds: z.number().int().min(0).max(600).default(30),
+    })
+    .prefault({}),
+  /**
+   * mTLS between services (distributed mode): every gRPC server asks for a client certificate signed by `caFile` and
+   * refuses connections without one; every client checks the server's certificate against it and the address's host
+   * name. The files are reloaded when they change (new connections use the new certificates). Absent: plaintext gRPC.
+   */
+  mtls: z.strictObject({ caFile: pemFile, certFile: pemFile, keyFile: pemFile }).optional(),
+  tracing: z
+    .strictObject({
+      /** OTLP/HTTP endpoint traces are exported to (e.g. http://collector:4318/v1/traces); unset: nothing is exported. */
+      otlpEndpoint: url.optional(),
+      /** Share of traces sampled at the edge; services follow the edge's decision. */
+      sampleRatio: z.number().min(0).max(1).default(1),
     })
     .prefault({}),
   logging: z

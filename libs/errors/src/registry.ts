@@ -22,6 +22,10 @@ export const errorRegistry = {
   PayloadHashMismatch: { awsCode: 'XAmzContentSHA256Mismatch', status: 400, retryable: false },
   UnknownOperation: { awsCode: 'InvalidAction', jsonCode: 'UnknownOperationException', status: 400, retryable: false },
   Throttled: { awsCode: 'Throttling', jsonCode: 'ThrottlingException', status: 400, retryable: true },
+  /** Throttling as S3 says it: HEAD answers have no body, so the 503 alone must tell SDKs to back off and retry. */
+  SlowDown: { awsCode: 'SlowDown', status: 503, retryable: true },
+  /** Throttling as EC2 says it. */
+  RequestLimitExceeded: { awsCode: 'RequestLimitExceeded', status: 503, retryable: true },
   DependencyUnavailable: { awsCode: 'ServiceUnavailable', status: 503, retryable: true },
   UpstreamUnreachable: { awsCode: 'ServiceUnavailable', status: 503, retryable: true },
   NotFound: { awsCode: 'NotFound', jsonCode: 'ResourceNotFoundException', status: 404, retryable: false },

@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino';
+import { logLineContext } from './call-context.js';
 
 export type { Logger } from 'pino';
 
@@ -18,6 +19,8 @@ const secretKeys = [
   'WebIdentityToken',
   'password',
   'clientSecret',
+  'privateKey',
+  'cookie',
 ];
 const redactPaths = secretKeys.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `headers["${key}"]`]);
 
@@ -34,6 +37,8 @@ export function createLogger(settings: LoggerSettings): Logger {
     level: settings.level ?? 'info',
     base: { service: settings.service },
     redact: { paths: redactPaths, censor: '[REDACTED]' },
+    // Every line written while a call is served names it (requestId) and its trace, in whichever module it is written.
+    mixin: logLineContext,
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   return settings.destination ? pino(options, settings.destination) : pino(options);

@@ -14,6 +14,7 @@ import {
   type ServiceClient,
   type ServiceDefinition,
 } from './definition.js';
+import { observeClientCall, outgoingMetadata } from './observe.js';
 import { fromServiceError } from './status.js';
 
 export interface GrpcClientOptions {
@@ -23,6 +24,7 @@ export interface GrpcClientOptions {
   serviceName: string;
   /** Deadline for unary calls. @default 5000 */
   defaultTimeoutMs?: number;
+  /** mTLS from watched files (mutualTlsChannelCredentials); plaintext when absent. */
   credentials?: ChannelCredentials;
 }
 
@@ -51,31 +53,36 @@ export function createGrpcClient<D extends ServiceDefinition>(definition: D, opt
     const invoker = (raw[name] as (...args: unknown[]) => unknown).bind(raw);
     client[name] =
       methodKind(method) === 'unary'
-        ? unary(invoker as UnaryInvoker, options.serviceName, defaultTimeoutMs)
+        ? unary(invoker as UnaryInvoker, method.path.slice(1), options.serviceName, defaultTimeoutMs)
         : bidi(invoker as BidiInvoker, options.serviceName);
   }
   return { client: client as ServiceClient<D>, close: () => raw.close() };
 }
 
+/** The caller's metadata plus the trace context and request id of the call being served (observe.ts). */
 function toMetadata(values: Record<string, string> | undefined): Metadata {
   const metadata = new Metadata();
-  for (const [key, value] of Object.entries(values ?? {})) metadata.set(key, value);
+  for (const [key, value] of Object.entries(outgoingMetadata(values))) metadata.set(key, value);
   return metadata;
 }
 
-function unary(invoke: UnaryInvoker, serviceName: string, defaultTimeoutMs: number) {
+function unary(invoke: UnaryInvoker, method: string, serviceName: string, defaultTimeoutMs: number) {
   return (request: unknown, options: CallOptions = {}) =>
-    new Promise<unknown>((resolve, reject) => {
-      options.signal?.throwIfAborted();
-      const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeoutMs));
-      const call = invoke(request, toMetadata(options.metadata), { deadline }, (error, response) => {
-        options.signal?.removeEventListener('abort', cancel);
-        if (error) reject(fromServiceError(error, serviceName));
-        else resolve(response);
-      });
-      const cancel = () => call.cancel();
-      options.signal?.addEventListener('abort', cancel, { once: true });
-    });
+    observeClientCall(
+      method,
+      () =>
+        new Promise<unknown>((resolve, reject) => {
+          options.signal?.throwIfAborted();
+          const deadline = new Date(Date.now() + (options.timeoutMs ?? defaultTimeoutMs));
+          const call = invoke(request, toMetadata(options.metadata), { deadline }, (error, response) => {
+            options.signal?.removeEventListener('abort', cancel);
+            if (error) reject(fromServiceError(error, serviceName));
+            else resolve(response);
+          });
+          const cancel = () => call.cancel();
+          options.signal?.addEventListener('abort', cancel, { once: true });
+        }),
+    );
 }
 
 function bidi(invoke: BidiInvoker, serviceName: string) {

@@ -14,6 +14,7 @@ import {
   type ServiceDefinition,
   type ServiceImplementation,
 } from './definition.js';
+import { observeServerCall } from './observe.js';
 import { toServiceError } from './status.js';
 
 export interface ServiceBinding<D extends ServiceDefinition = ServiceDefinition> {
@@ -25,6 +26,7 @@ export interface GrpcServerOptions {
   /** host:port; port 0 picks a free one. */
   listen: string;
   services: ServiceBinding[];
+  /** mTLS from watched files (mutualTlsServerCredentials); plaintext when absent. */
   credentials?: ServerCredentials;
 }
 
@@ -73,7 +75,8 @@ function toGrpcHandlers(definition: ServiceDefinition, implementation: ServiceIm
   for (const [name, method] of Object.entries(definition)) {
     const handler = (implementation as Record<string, AnyHandler>)[name];
     if (!handler) throw new Error(`${method.path} has no implementation`);
-    handlers[name] = methodKind(method) === 'unary' ? unaryHandler(handler) : bidiHandler(handler);
+    const path = method.path.slice(1);
+    handlers[name] = methodKind(method) === 'unary' ? unaryHandler(path, handler) : bidiHandler(path, handler);
   }
   return handlers;
 }
@@ -88,10 +91,10 @@ function contextOf(call: { metadata: Metadata; on(event: 'cancelled', listener: 
   return { signal: controller.signal, metadata };
 }
 
-function unaryHandler(handler: AnyHandler) {
+function unaryHandler(path: string, handler: AnyHandler) {
   return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-    Promise.resolve()
-      .then(() => handler(call.request, contextOf(call)))
+    const context = contextOf(call);
+    observeServerCall(path, 'grpc', context.metadata, async () => handler(call.request, context))
       .then(
         (response) => callback(null, response),
         (error: unknown) => callback(toServiceError(error)),
@@ -99,10 +102,10 @@ function unaryHandler(handler: AnyHandler) {
   };
 }
 
-function bidiHandler(handler: AnyHandler) {
+function bidiHandler(path: string, handler: AnyHandler) {
   return (call: ServerDuplexStream<unknown, unknown>) => {
     const context = contextOf(call);
-    void (async () => {
+    void observeServerCall(path, 'grpc', context.metadata, async () => {
       try {
         // A plain `for await` over the call would destroy the stream once input ends, before the answer is written.
         const requests = call.iterator({ destroyOnReturn: false });
@@ -113,7 +116,8 @@ function bidiHandler(handler: AnyHandler) {
       } catch (error) {
         // grpc-js turns an 'error' event on a server stream into the call's final status.
         call.emit('error', toServiceError(error));
+        throw error;
       }
-    })();
+    }).catch(() => undefined);
   };
 }

@@ -7,6 +7,7 @@ import {
   type ServiceDefinition,
   type ServiceImplementation,
 } from './definition.js';
+import { observeServerCall } from './observe.js';
 
 type AnyHandler = (input: unknown, context: { signal: AbortSignal; metadata: Record<string, string> }) => unknown;
 
@@ -28,7 +29,8 @@ function unary(method: MethodDefinition<unknown, unknown>, handler: AnyHandler) 
   return async (request: unknown, options: CallOptions = {}) => {
     const context = { signal: options.signal ?? new AbortController().signal, metadata: options.metadata ?? {} };
     try {
-      const response = await handler(method.requestDeserialize(method.requestSerialize(request)), context);
+      const copied = method.requestDeserialize(method.requestSerialize(request));
+      const response = await observeServerCall(method.path.slice(1), 'in-process', context.metadata, async () => handler(copied, context));
       return method.responseDeserialize(method.responseSerialize(response));
     } catch (error) {
       throw toAirlockError(error);

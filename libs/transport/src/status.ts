@@ -8,6 +8,8 @@ const statusByCode: Partial<Record<AirlockErrorCode, status>> = {
   DependencyUnavailable: status.UNAVAILABLE,
   UpstreamUnreachable: status.UNAVAILABLE,
   Throttled: status.RESOURCE_EXHAUSTED,
+  SlowDown: status.RESOURCE_EXHAUSTED,
+  RequestLimitExceeded: status.RESOURCE_EXHAUSTED,
   AccessDenied: status.PERMISSION_DENIED,
   ApprovalPending: status.FAILED_PRECONDITION,
   NotFound: status.NOT_FOUND,

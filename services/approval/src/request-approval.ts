@@ -37,7 +37,8 @@ export async function requestApproval(context: ApprovalContext, request: Request
     }
     const now = context.now();
     const approval: Approval = {
-      id: randomBytes(16).toString('base64url'),
+      // Hex: people paste the id into `airlock approvals approve <id>`, and a base64url id may start with '-'.
+      id: randomBytes(16).toString('hex'),
       status: ApprovalStatus.APPROVAL_STATUS_PENDING,
       requester,
       call: request.call,

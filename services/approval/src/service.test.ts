@@ -89,7 +89,8 @@ async function publishedEvents(): Promise<ApprovalEvent[]> {
 describe('RequestApproval', () => {
   it('opens a pending approval with defaults filled in and announces it once', async () => {
     const { approval } = await client.requestApproval(ask());
-    expect(approval?.id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // Hex, so that it can be pasted into `airlock approvals approve <id>`: a base64url id may start with '-'.
+    expect(approval?.id).toMatch(/^[0-9a-f]{32}$/);
     expect(approval).toMatchObject({
       status: ApprovalStatus.APPROVAL_STATUS_PENDING,
       requester: agent,

@@ -3,7 +3,7 @@ import { createExpiringCache } from './cache.js';
 
 interface Entry {
   id: number;
-  expirationMs: number;
+  refreshAtMs: number;
 }
 
 function deferred<T>() {
@@ -17,21 +17,21 @@ function deferred<T>() {
 }
 
 describe('createExpiringCache', () => {
-  it('reuses an entry until the refresh-ahead window, then loads again', async () => {
+  it('reuses an entry until its refresh time, then loads again', async () => {
     let now = 0;
     let loads = 0;
-    const cache = createExpiringCache<Entry>({ now: () => now, refreshAheadMs: 300_000, maxEntries: 10 });
-    const load = async () => ({ id: ++loads, expirationMs: now + 900_000 });
+    const cache = createExpiringCache<Entry>({ now: () => now, maxEntries: 10 });
+    const load = async () => ({ id: ++loads, refreshAtMs: now + 600_000 });
 
     expect((await cache.get('k', load)).value.id).toBe(1);
     now = 599_999;
-    expect(await cache.get('k', load)).toEqual({ value: { id: 1, expirationMs: 900_000 }, shared: true });
+    expect(await cache.get('k', load)).toEqual({ value: { id: 1, refreshAtMs: 600_000 }, shared: true });
     now = 600_000;
     expect(await cache.get('k', load)).toMatchObject({ value: { id: 2 }, shared: false });
   });
 
   it('shares one load among concurrent callers of a key', async () => {
-    const cache = createExpiringCache<Entry>({ now: () => 0, refreshAheadMs: 0, maxEntries: 10 });
+    const cache = createExpiringCache<Entry>({ now: () => 0, maxEntries: 10 });
     const pending = deferred<Entry>();
     let loads = 0;
     const load = () => {
@@ -39,7 +39,7 @@ describe('createExpiringCache', () => {
       return pending.promise;
     };
     const results = Promise.all([cache.get('k', load), cache.get('k', load), cache.get('k', load)]);
-    pending.resolve({ id: 7, expirationMs: 1_000 });
+    pending.resolve({ id: 7, refreshAtMs: 1_000 });
     const values = await results;
     expect(loads).toBe(1);
     expect(values.map((result) => result.value.id)).toEqual([7, 7, 7]);
@@ -47,26 +47,26 @@ describe('createExpiringCache', () => {
   });
 
   it('keeps keys apart', async () => {
-    const cache = createExpiringCache<Entry>({ now: () => 0, refreshAheadMs: 0, maxEntries: 10 });
+    const cache = createExpiringCache<Entry>({ now: () => 0, maxEntries: 10 });
     let loads = 0;
-    const load = async () => ({ id: ++loads, expirationMs: 1_000 });
+    const load = async () => ({ id: ++loads, refreshAtMs: 1_000 });
     expect((await cache.get('a', load)).value.id).toBe(1);
     expect((await cache.get('b', load)).value.id).toBe(2);
   });
 
   it('does not cache failures, even synchronous ones', async () => {
-    const cache = createExpiringCache<Entry>({ now: () => 0, refreshAheadMs: 0, maxEntries: 10 });
+    const cache = createExpiringCache<Entry>({ now: () => 0, maxEntries: 10 });
     const failing = (): Promise<Entry> => {
       throw new Error('sts down');
     };
     await expect(cache.get('k', failing)).rejects.toThrow('sts down');
-    await expect(cache.get('k', async () => ({ id: 2, expirationMs: 1_000 }))).resolves.toMatchObject({ value: { id: 2 } });
+    await expect(cache.get('k', async () => ({ id: 2, refreshAtMs: 1_000 }))).resolves.toMatchObject({ value: { id: 2 } });
   });
 
   it('evicts the oldest entries beyond its bound', async () => {
-    const cache = createExpiringCache<Entry>({ now: () => 0, refreshAheadMs: 0, maxEntries: 2 });
+    const cache = createExpiringCache<Entry>({ now: () => 0, maxEntries: 2 });
     let loads = 0;
-    const load = async () => ({ id: ++loads, expirationMs: 1_000 });
+    const load = async () => ({ id: ++loads, refreshAtMs: 1_000 });
     await cache.get('a', load);
     await cache.get('b', load);
     await cache.get('c', load);

@@ -1,7 +1,5 @@
 export interface CacheOptions {
   now: () => number;
-  /** An entry is reused until this long before it expires, so callers never get credentials about to lapse. */
-  refreshAheadMs: number;
   /** Upper bound on cached entries; the oldest go first. */
   maxEntries: number;
 }
@@ -12,7 +10,12 @@ export interface CacheResult<V> {
   shared: boolean;
 }
 
-export interface ExpiringCache<V extends { expirationMs: number }> {
+/** A cached value says itself until when it is handed out: vending refreshes credentials ahead of their expiry. */
+export interface Refreshable {
+  refreshAtMs: number;
+}
+
+export interface ExpiringCache<V extends Refreshable> {
   /** The fresh entry for `key`, or the result of one `load` shared by every concurrent caller of that key. */
   get(key: string, load: () => Promise<V>): Promise<CacheResult<V>>;
   clear(): void;
@@ -22,11 +25,11 @@ export interface ExpiringCache<V extends { expirationMs: number }> {
  * An in-process cache with refresh ahead of expiry and single flight: concurrent misses of one key share one load,
  * so a burst of identical requests costs one STS call. Failed loads are not cached; the next caller tries again.
  */
-export function createExpiringCache<V extends { expirationMs: number }>(options: CacheOptions): ExpiringCache<V> {
+export function createExpiringCache<V extends Refreshable>(options: CacheOptions): ExpiringCache<V> {
   const entries = new Map<string, V>();
   const flights = new Map<string, Promise<V>>();
 
-  const isFresh = (value: V) => options.now() < value.expirationMs - options.refreshAheadMs;
+  const isFresh = (value: V) => options.now() < value.refreshAtMs;
 
   function store(key: string, value: V) {
     entries.delete(key);

@@ -66,6 +66,7 @@ describe('credential vending against moto', () => {
     maxDurationSeconds: 0,
     approvalId: '',
     region,
+    notAfterMs: 0,
   });
 
   /** The service with a call-counting wrapper around the same SDK-backed STS it builds for itself. */

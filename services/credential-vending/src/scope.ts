@@ -3,6 +3,9 @@ import { AirlockError } from '@airlock/errors';
 /** STS's shortest AssumeRole lifetime. */
 export const minDurationSeconds = 900;
 
+/** STS refuses session policies longer than this (IAM and STS quotas: "Session policy … 2,048 characters"). */
+const sessionPolicyLimit = 2048;
+
 export const timeBoundSid = 'AirlockNotAfter';
 
 /**
@@ -11,25 +14,59 @@ export const timeBoundSid = 'AirlockNotAfter';
  * - The session policy is the one the request carries (policy's obligation for this call): credential vending does
  *   not invent scope, since it does not see the action or resource; an empty one means "the role's own permissions".
  * - `DurationSeconds` is the request's `max_duration_seconds` (or the configured lifetime when 0), never more than
- *   the configured lifetime and never less than STS's 900.
- * - When the wanted lifetime is shorter than STS allows, the session policy itself bounds the credentials in time
- *   with a `DateLessThan aws:CurrentTime` condition, and `notAfterMs` is their effective end (also for caching).
+ *   the configured lifetime, never past the request's `not_after_ms` (the approval window's or the Airlock session's
+ *   end) and never less than STS's 900.
+ * - When the credentials must end sooner than STS allows, the session policy itself bounds them in time with a
+ *   `DateLessThan aws:CurrentTime` condition, and `notAfterMs` is their effective end (also for caching).
  */
 export interface Scope {
   durationSeconds: number;
   policy?: string;
-  /** Earlier end than STS's expiry, enforced by the session policy; absent when STS's expiry is the end. */
+  /** Earlier end than STS's expiry, enforced by the session policy or by the request's bound; absent when STS's expiry is the end. */
   notAfterMs?: number;
+  /**
+   * The request's `not_after_ms` cut the lifetime short: credentials from a later STS call would end no later, so
+   * cached ones are served until their very end instead of being refreshed ahead of it.
+   */
+  atBound: boolean;
 }
 
-export function scopeOf(request: { sessionPolicy: string; maxDurationSeconds: number }, configuredSeconds: number, nowMs: number): Scope {
+export interface ScopeRequest {
+  sessionPolicy: string;
+  maxDurationSeconds: number;
+  /** ms since the epoch; 0 for no bound. */
+  notAfterMs: number;
+}
+
+export function scopeOf(request: ScopeRequest, configuredSeconds: number, nowMs: number): Scope {
   const wanted = Math.min(request.maxDurationSeconds > 0 ? Math.floor(request.maxDurationSeconds) : configuredSeconds, configuredSeconds);
   const document = request.sessionPolicy ? parsePolicy(request.sessionPolicy) : undefined;
-  if (wanted >= minDurationSeconds) {
-    return { durationSeconds: wanted, ...(request.sessionPolicy ? { policy: request.sessionPolicy } : {}) };
+  const bound = request.notAfterMs > 0 ? request.notAfterMs : undefined;
+  // IAM compares aws:CurrentTime to the second: a bound is taken at the whole second before it.
+  if (bound !== undefined && wholeSecond(bound) <= nowMs) {
+    throw new AirlockError('AccessDenied', `Credentials were asked to end at ${iso(bound)}, which has passed: the approval's window or the Airlock session has ended.`);
   }
-  const notAfterMs = Math.floor((nowMs + wanted * 1000) / 1000) * 1000;
-  return { durationSeconds: minDurationSeconds, policy: JSON.stringify(withTimeBound(document, notAfterMs)), notAfterMs };
+  const remainingSeconds = bound === undefined ? Number.POSITIVE_INFINITY : Math.floor((bound - nowMs) / 1000);
+  const atBound = remainingSeconds <= wanted;
+  const seconds = Math.min(wanted, remainingSeconds);
+  if (seconds >= minDurationSeconds) {
+    return {
+      durationSeconds: seconds,
+      ...(request.sessionPolicy ? { policy: request.sessionPolicy } : {}),
+      ...(atBound && bound !== undefined ? { notAfterMs: bound } : {}),
+      atBound,
+    };
+  }
+  const notAfterMs = atBound && bound !== undefined ? wholeSecond(bound) : wholeSecond(nowMs + wanted * 1000);
+  const policy = JSON.stringify(withTimeBound(document, notAfterMs));
+  if (policy.length > sessionPolicyLimit) {
+    // Refused here, closed: dropping the bound or the scope to make it fit would hand out more than was allowed.
+    throw new AirlockError(
+      'InvalidRequest',
+      `The session policy with its time bound is ${policy.length} characters; STS accepts at most ${sessionPolicyLimit}. Scope the call to fewer resources.`,
+    );
+  }
+  return { durationSeconds: minDurationSeconds, policy, notAfterMs, atBound };
 }
 
 interface PolicyDocument {
@@ -70,6 +107,8 @@ function parsePolicy(text: string): PolicyDocument {
   }
   return parsed as PolicyDocument;
 }
+
+const wholeSecond = (ms: number): number => Math.floor(ms / 1000) * 1000;
 
 /** IAM's date format, to the second. */
 function iso(ms: number): string {

@@ -6,8 +6,9 @@ import type { ServiceRuntime } from '@airlock/transport';
 import { createExpiringCache } from './cache.js';
 import { defaultRetryPolicy, type RetryHooks, type RetryPolicy } from './retry.js';
 import { parseKeyRing } from './sealing.js';
+import type { CachedCredentials } from './refresh.js';
 import { createSharedCredentialCache, type SharedCacheOptions, type SharedCredentialCache } from './shared-cache.js';
-import { createAwsSts, type AssumedCredentials, type Sts } from './sts.js';
+import { createAwsSts, type Sts } from './sts.js';
 import { createVendHandler, minDurationSeconds } from './vend.js';
 
 export interface SharedCacheSettings {
@@ -40,8 +41,6 @@ export interface CredentialVendingOptions {
   retryHooks?: RetryHooks;
 }
 
-/** Cached credentials are handed out until this long before they expire. */
-const refreshAheadMs = 5 * 60_000;
 const maxCachedEntries = 10_000;
 // STS caps AssumeRole at 12 hours (and at the role's MaxSessionDuration, which STS enforces).
 const maxDurationSeconds = 43_200;
@@ -60,7 +59,7 @@ export async function createCredentialVendingService(
   const shared = await openSharedCache(options.sharedCache, { logger, now });
   const ownsSts = options.sts === undefined;
   const sts = options.sts ?? createAwsSts({ region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
-  const cache = createExpiringCache<AssumedCredentials>({ now, refreshAheadMs, maxEntries: maxCachedEntries });
+  const cache = createExpiringCache<CachedCredentials>({ now, maxEntries: maxCachedEntries });
 
   return {
     name: 'credential-vending',
@@ -96,5 +95,5 @@ async function openSharedCache(
   const keys = parseKeyRing(settings.keys, settings.keySource);
   const store = await settings.store();
   logger.info({ keyIds: keys.keyIds, sealingKeyId: keys.sealingKeyId }, 'shared credential cache on (AES-256-GCM)');
-  return createSharedCredentialCache({ store, keys, logger, now, refreshAheadMs, ...settings.tuning });
+  return createSharedCredentialCache({ store, keys, logger, now, ...settings.tuning });
 }

@@ -5,7 +5,7 @@ import { createLogger } from '@airlock/logging';
 import { createEmbeddedStateStore, type StateStore } from '@airlock/state';
 import { parseKeyRing } from './sealing.js';
 import { createSharedCredentialCache } from './shared-cache.js';
-import type { AssumedCredentials } from './sts.js';
+import type { CachedCredentials } from './refresh.js';
 
 const keys = parseKeyRing(`k1:${randomBytes(32).toString('base64')}`, 'TEST_KEY');
 const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRET';
@@ -17,21 +17,23 @@ function capturedLogger() {
   return { logger: createLogger({ service: 'credential-vending', level: 'debug', destination }), text: () => Buffer.concat(chunks).toString() };
 }
 
-const credentials = (id: string, expirationMs: number): AssumedCredentials => ({
+/** Credentials handed out until 5 minutes before they expire. */
+const credentials = (id: string, expirationMs: number): CachedCredentials => ({
   accessKeyId: `ASIA${id}`,
   secretAccessKey: secret,
   sessionToken: `token-${id}`,
   expirationMs,
+  refreshAtMs: expirationMs - 300_000,
 });
 
 function cacheOn(store: StateStore, now: () => number, logger = capturedLogger().logger) {
-  return createSharedCredentialCache({ store, keys, logger, now, refreshAheadMs: 300_000, pollMs: { initial: 1, max: 5 }, maxWaitMs: 2_000 });
+  return createSharedCredentialCache({ store, keys, logger, now, pollMs: { initial: 1, max: 5 }, maxWaitMs: 2_000 });
 }
 
 const cacheKey = 'role-arn|subject|issuer|session|policy|approval';
 
 describe('shared credential cache', () => {
-  it('serves another process from the store, sealed, until the refresh-ahead window', async () => {
+  it('serves another process from the store, sealed, until the entry\'s refresh time', async () => {
     const store = await createEmbeddedStateStore();
     let now = 1_000_000;
     const a = cacheOn(store, () => now);
@@ -48,6 +50,21 @@ describe('shared credential cache', () => {
     for (const plain of ['ASIA1', 'token-1', secret, cacheKey]) expect(raw.join()).not.toContain(plain);
 
     now += 600_000;
+    expect(await b.get(cacheKey, load)).toMatchObject({ source: 'loaded', value: { accessKeyId: 'ASIA2' } });
+    await store.close();
+  });
+
+  it('serves an entry whose refresh time is its end (a bound) until that end', async () => {
+    const store = await createEmbeddedStateStore();
+    let now = 1_000_000;
+    const a = cacheOn(store, () => now);
+    const b = cacheOn(store, () => now);
+    let loads = 0;
+    const load = async () => ({ ...credentials(String(++loads), now + 600_000), refreshAtMs: now + 600_000 });
+    await a.get(cacheKey, load);
+    now += 599_999;
+    expect(await b.get(cacheKey, load)).toMatchObject({ source: 'shared', value: { accessKeyId: 'ASIA1' } });
+    now += 1;
     expect(await b.get(cacheKey, load)).toMatchObject({ source: 'loaded', value: { accessKeyId: 'ASIA2' } });
     await store.close();
   });
@@ -72,7 +89,7 @@ describe('shared credential cache', () => {
     const store = await createEmbeddedStateStore();
     const a = cacheOn(store, Date.now);
     const b = cacheOn(store, Date.now);
-    const failing = async (): Promise<AssumedCredentials> => {
+    const failing = async (): Promise<CachedCredentials> => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       throw new Error('sts down');
     };
@@ -89,7 +106,6 @@ describe('shared credential cache', () => {
       keys: parseKeyRing(`old:${randomBytes(32).toString('base64')}`, 'TEST_KEY'),
       logger: capturedLogger().logger,
       now: Date.now,
-      refreshAheadMs: 0,
     });
     await old.get('key', async () => credentials('OLD', Date.now() + 3_600_000));
     const current = cacheOn(store, Date.now);

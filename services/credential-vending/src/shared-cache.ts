@@ -3,15 +3,13 @@ import type { Logger } from '@airlock/logging';
 import type { StateStore } from '@airlock/state';
 import { sleep as realSleep } from './retry.js';
 import type { KeyRing } from './sealing.js';
-import type { AssumedCredentials } from './sts.js';
+import type { CachedCredentials } from './refresh.js';
 
 export interface SharedCacheOptions {
   store: StateStore;
   keys: KeyRing;
   logger: Logger;
   now: () => number;
-  /** As in the in-process cache: an entry is served only until this long before it expires. */
-  refreshAheadMs: number;
   /** How long one process may hold the right to call STS for a key before others may take it. @default 15000 */
   lockTtlMs?: number;
   /** How long a process waits for another's STS call before making its own. @default 15000 */
@@ -30,7 +28,7 @@ export interface SharedCredentialCache {
    * Credentials for `key` from the store, or from one `load` among all processes sharing it: the process that takes
    * a short lock in the store loads and writes them, the others poll the store until they appear.
    */
-  get(key: string, load: () => Promise<AssumedCredentials>): Promise<{ value: AssumedCredentials; source: SharedSource }>;
+  get(key: string, load: () => Promise<CachedCredentials>): Promise<{ value: CachedCredentials; source: SharedSource }>;
 }
 
 /**
@@ -40,7 +38,7 @@ export interface SharedCredentialCache {
  * once in the log until the store answers again.
  */
 export function createSharedCredentialCache(options: SharedCacheOptions): SharedCredentialCache {
-  const { store, keys, logger, now, refreshAheadMs } = options;
+  const { store, keys, logger, now } = options;
   const prefix = options.prefix ?? 'credentials:';
   const lockTtlMs = options.lockTtlMs ?? 15_000;
   const maxWaitMs = options.maxWaitMs ?? 15_000;
@@ -67,7 +65,7 @@ export function createSharedCredentialCache(options: SharedCacheOptions): Shared
     }
   }
 
-  async function read(valueKey: string): Promise<AssumedCredentials | undefined> {
+  async function read(valueKey: string): Promise<CachedCredentials | undefined> {
     const sealed = await guarded('get', () => store.get(valueKey));
     if (!sealed) return undefined;
     const plaintext = keys.open(sealed, valueKey);
@@ -77,11 +75,11 @@ export function createSharedCredentialCache(options: SharedCacheOptions): Shared
       return undefined;
     }
     const value = parseCredentials(plaintext);
-    return value && now() < value.expirationMs - refreshAheadMs ? value : undefined;
+    return value && now() < value.refreshAtMs ? value : undefined;
   }
 
-  async function write(valueKey: string, value: AssumedCredentials): Promise<void> {
-    const ttlMs = value.expirationMs - refreshAheadMs - now();
+  async function write(valueKey: string, value: CachedCredentials): Promise<void> {
+    const ttlMs = value.refreshAtMs - now();
     if (ttlMs <= 0) return;
     await guarded('set', () => store.set(valueKey, keys.seal(JSON.stringify(value), valueKey), { ttlMs }));
   }
@@ -132,16 +130,18 @@ export function createSharedCredentialCache(options: SharedCacheOptions): Shared
   };
 }
 
-function parseCredentials(text: string): AssumedCredentials | undefined {
+function parseCredentials(text: string): CachedCredentials | undefined {
   try {
-    const value = JSON.parse(text) as Partial<AssumedCredentials>;
+    const value = JSON.parse(text) as Partial<CachedCredentials>;
     if (
       typeof value.accessKeyId === 'string' &&
       typeof value.secretAccessKey === 'string' &&
       typeof value.sessionToken === 'string' &&
-      typeof value.expirationMs === 'number'
+      typeof value.expirationMs === 'number' &&
+      typeof value.refreshAtMs === 'number'
     ) {
-      return { accessKeyId: value.accessKeyId, secretAccessKey: value.secretAccessKey, sessionToken: value.sessionToken, expirationMs: value.expirationMs };
+      const { accessKeyId, secretAccessKey, sessionToken, expirationMs, refreshAtMs } = value;
+      return { accessKeyId, secretAccessKey, sessionToken, expirationMs, refreshAtMs: Math.min(refreshAtMs, expirationMs) };
     }
   } catch {
     // fall through: not ours

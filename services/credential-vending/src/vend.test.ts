@@ -18,6 +18,7 @@ function request(overrides: Partial<VendRequest> = {}): VendRequest {
     maxDurationSeconds: 0,
     approvalId: '',
     region: 'us-east-1',
+    notAfterMs: 0,
     ...overrides,
   };
 }
@@ -133,7 +134,7 @@ describe('Vend cache', () => {
     expect(inputs).toHaveLength(2);
   });
 
-  it('does not share credentials across sessions, policies, approvals or lifetimes', async () => {
+  it('does not share credentials across sessions, policies, approvals, lifetimes or bounds', async () => {
     const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
     const { client } = await serviceWith(sts);
     const base = request();
@@ -145,7 +146,8 @@ describe('Vend cache', () => {
     await client.vend({ ...base, principal: { ...base.principal!, issuer: 'https://other.example' } });
     await client.vend({ ...base, region: 'eu-west-1' });
     await client.vend({ ...base, principal: { ...base.principal!, groups: ['ops'] } });
-    expect(inputs).toHaveLength(8);
+    await client.vend({ ...base, notAfterMs: Date.now() + 7_200_000 });
+    expect(inputs).toHaveLength(9);
   });
 
   it('lets a caller give up without cancelling the AssumeRole others wait for', async () => {
@@ -283,6 +285,93 @@ describe('Vend scoping', () => {
     await expect(client.vend(request({ sessionPolicy: 'allow everything' }))).rejects.toMatchObject({ code: 'InvalidRequest' });
     await expect(client.vend(request({ sessionPolicy: '[]' }))).rejects.toMatchObject({ code: 'InvalidRequest' });
     expect(inputs).toHaveLength(0);
+  });
+});
+
+describe('Vend time bounds (approval window, session end)', () => {
+  const start = Date.parse('2026-11-26T10:00:00Z');
+
+  it('cuts DurationSeconds to the bound where STS allows, and serves the credentials until the bound, not refreshed ahead', async () => {
+    let now = start;
+    const { sts, inputs } = scriptedSts(async (input, call) => credentialsAt(call, now + input.durationSeconds * 1000));
+    const { client } = await serviceWith(sts, { durationSeconds: 3600, now: () => now });
+    const bound = start + 2_000_500;
+    const first = await client.vend(request({ notAfterMs: bound }));
+    expect(inputs[0]).toMatchObject({ durationSeconds: 2000 });
+    expect(inputs[0]).not.toHaveProperty('policy');
+    expect(first.credentials?.expirationMs).toBe(start + 2_000_000);
+    // Five minutes before the end a new STS call would end no later: the same credentials, to their end.
+    now = start + 1_999_999;
+    expect(await client.vend(request({ notAfterMs: bound }))).toEqual(first);
+    expect(inputs).toHaveLength(1);
+  });
+
+  it('bounds the credentials by aws:CurrentTime when the bound is nearer than STS allows, and never serves them past it', async () => {
+    let now = start;
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, now + 900_000));
+    const { client } = await serviceWith(sts, { durationSeconds: 900, now: () => now });
+    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Airlock', Effect: 'Allow', Action: ['ec2:TerminateInstances'], Resource: ['*'] }] });
+    const approved = request({ sessionPolicy: policy, approvalId: 'apr-9', notAfterMs: start + 600_750 });
+    const first = await client.vend(approved);
+    expect(inputs[0]?.durationSeconds).toBe(900);
+    expect(JSON.parse(inputs[0]!.policy!)).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'Airlock', Effect: 'Allow', Action: ['ec2:TerminateInstances'], Resource: ['*'] },
+        { Sid: 'AirlockNotAfter', Effect: 'Deny', Action: '*', Resource: '*', Condition: { DateGreaterThanEquals: { 'aws:CurrentTime': '2026-11-26T10:10:00Z' } } },
+      ],
+    });
+    expect(first.credentials?.expirationMs).toBe(start + 600_000);
+    now = start + 599_999;
+    expect(await client.vend(approved)).toEqual(first);
+    now = start + 600_000;
+    await expect(client.vend(approved)).rejects.toMatchObject({ code: 'AccessDenied', message: expect.stringContaining('2026-11-26T10:10:00Z, which has passed') });
+    expect(inputs).toHaveLength(1);
+  });
+
+  it('refreshes ahead as usual while the bound is far, and keeps to it once it is near', async () => {
+    let now = start;
+    const { sts, inputs } = scriptedSts(async (input, call) => credentialsAt(call, now + input.durationSeconds * 1000));
+    const { client } = await serviceWith(sts, { durationSeconds: 900, now: () => now });
+    const bound = request({ notAfterMs: start + 1_200_000 });
+    await client.vend(bound);
+    expect(inputs[0]).toMatchObject({ durationSeconds: 900 });
+    now = start + 600_000;
+    const second = await client.vend(bound);
+    // 600 s left: STS's 900 s with the bound in the policy, served to the end.
+    expect(inputs[1]).toMatchObject({ durationSeconds: 900, policy: expect.stringContaining('2026-11-26T10:20:00Z') });
+    expect(second.credentials?.expirationMs).toBe(start + 1_200_000);
+    now = start + 1_199_000;
+    expect(await client.vend(bound)).toEqual(second);
+    expect(inputs).toHaveLength(2);
+  });
+
+  it('refuses, without calling STS, a bounded session policy longer than STS accepts', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, start + 900_000));
+    const { client } = await serviceWith(sts, { now: () => start });
+    // Within STS's limit on its own; past it with the time bound added.
+    const policyOf = (count: number) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Airlock', Effect: 'Allow', Action: ['s3:GetObject'], Resource: Array.from({ length: count }, (_, i) => `arn:aws:s3:::reports/q${i}.csv`) }] });
+    let count = 1;
+    while (policyOf(count + 1).length <= 2048) count++;
+    const sessionPolicy = policyOf(count);
+    await expect(client.vend(request({ sessionPolicy, notAfterMs: start + 300_000 }))).rejects.toMatchObject({
+      code: 'InvalidRequest',
+      message: expect.stringContaining('STS accepts at most 2048'),
+    });
+    expect(inputs).toHaveLength(0);
+  });
+
+  it('serves credentials shorter than the refresh-ahead window for half their life instead of calling STS on every request', async () => {
+    let now = start;
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, now + 900_000));
+    const { client } = await serviceWith(sts, { now: () => now });
+    const first = await client.vend(request({ maxDurationSeconds: 120 }));
+    now = start + 59_999;
+    expect(await client.vend(request({ maxDurationSeconds: 120 }))).toEqual(first);
+    now = start + 60_000;
+    expect((await client.vend(request({ maxDurationSeconds: 120 }))).credentials?.accessKeyId).toBe('ASIA2');
+    expect(inputs).toHaveLength(2);
   });
 });
 

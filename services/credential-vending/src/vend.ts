@@ -7,9 +7,11 @@ import type { ExpiringCache } from './cache.js';
 import { isTransientStsError, toVendingError } from './errors.js';
 import { roleSessionNameFor, sourceIdentityFor, tagValueFor } from './naming.js';
 import { withRetries, type RetryHooks, type RetryPolicy } from './retry.js';
-import { scopeOf } from './scope.js';
+import { refreshAtFor, type CachedCredentials } from './refresh.js';
+import { scopeOf, type Scope } from './scope.js';
 import type { SharedCredentialCache } from './shared-cache.js';
-import type { AssumeRoleInput, AssumedCredentials, Sts } from './sts.js';
+import type { AssumeRoleInput, Sts } from './sts.js';
+import { countMemoryLookup, countSharedLookup, countStsCall } from './vend-metrics.js';
 
 export { minDurationSeconds } from './scope.js';
 
@@ -18,7 +20,7 @@ const roleArnPattern = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$
 
 export interface VendDependencies {
   sts: Sts;
-  cache: ExpiringCache<AssumedCredentials>;
+  cache: ExpiringCache<CachedCredentials>;
   /** Longest lifetime handed out; also the lifetime when the request names none. */
   durationSeconds: number;
   logger: Logger;
@@ -33,10 +35,10 @@ type VendHandler = ServiceImplementation<typeof CredentialVendingServiceService>
 
 export function createVendHandler(deps: VendDependencies): VendHandler {
   return async (request: VendRequest, { signal }: CallContext): Promise<VendResponse> => {
-    const { input, notAfterMs } = toAssumeRoleInput(request, deps.durationSeconds, deps.now());
+    const { input, scope } = toAssumeRoleInput(request, deps.durationSeconds, deps.now());
     const subject = request.principal?.subject ?? '';
-    const fromSts = async (): Promise<AssumedCredentials> => {
-      const value = await withRetries(() => deps.sts.assumeRole(input), deps.retry, isTransientStsError, {
+    const fromSts = async (): Promise<CachedCredentials> => {
+      const value = await withRetries(() => countStsCall(() => deps.sts.assumeRole(input)), deps.retry, isTransientStsError, {
         ...deps.retryHooks,
         onRetry: (error, attempt, delayMs) => {
           const { name } = (error ?? {}) as { name?: string };
@@ -44,16 +46,26 @@ export function createVendHandler(deps: VendDependencies): VendHandler {
           deps.retryHooks?.onRetry?.(error, attempt, delayMs);
         },
       });
-      // A time bound in the session policy ends the credentials before STS's expiry: nobody may use them later.
-      return notAfterMs !== undefined && notAfterMs < value.expirationMs ? { ...value, expirationMs: notAfterMs } : value;
+      // A time bound (in the session policy, or the request's own) ends the credentials before STS's expiry: nobody
+      // may use them later, so no cache serves them later either.
+      const expirationMs = scope.notAfterMs !== undefined ? Math.min(scope.notAfterMs, value.expirationMs) : value.expirationMs;
+      return { ...value, expirationMs, refreshAtMs: refreshAtFor(expirationMs, deps.now(), scope.atBound) };
     };
-    const key = cacheKeyOf(request, input.durationSeconds);
+    const key = cacheKeyOf(request, deps.durationSeconds);
     const sharedCache = deps.shared;
-    const load = sharedCache ? async () => (await sharedCache.get(key, fromSts)).value : fromSts;
+    const load = sharedCache
+      ? async () => {
+          const found = await sharedCache.get(key, fromSts);
+          countSharedLookup(found.source);
+          return found.value;
+        }
+      : fromSts;
     try {
       const { value, shared } = await untilAborted(deps.cache.get(key, load), signal);
+      countMemoryLookup(shared);
       deps.logger.debug({ roleArn: request.roleArn, subject, shared, expirationMs: value.expirationMs }, 'credentials vended');
-      return { credentials: { ...value } };
+      const { accessKeyId, secretAccessKey, sessionToken, expirationMs } = value;
+      return { credentials: { accessKeyId, secretAccessKey, sessionToken, expirationMs } };
     } catch (error) {
       if (signal.aborted) throw error;
       const failure = toVendingError(error, request.roleArn);
@@ -67,7 +79,7 @@ export function createVendHandler(deps: VendDependencies): VendHandler {
   };
 }
 
-export function toAssumeRoleInput(request: VendRequest, durationSeconds: number, nowMs: number): { input: AssumeRoleInput; notAfterMs?: number } {
+export function toAssumeRoleInput(request: VendRequest, durationSeconds: number, nowMs: number): { input: AssumeRoleInput; scope: Scope } {
   const principal = request.principal;
   if (!principal?.subject) throw new AirlockError('InvalidRequest', 'A credential request must name the calling principal.');
   if (!roleArnPattern.test(request.roleArn)) {
@@ -86,14 +98,17 @@ export function toAssumeRoleInput(request: VendRequest, durationSeconds: number,
     ...(scope.policy ? { policy: scope.policy } : {}),
     tags,
   };
-  return scope.notAfterMs === undefined ? { input } : { input, notAfterMs: scope.notAfterMs };
+  return { input, scope };
 }
 
 /**
  * Everything that shapes the credentials STS returns: two requests with the same key may share credentials.
- * The session id and lifetime belong here too, since they become a session tag and the expiry.
+ * The session id, the approval id and the bound belong here too: they become session tags and the end of the
+ * credentials, and they bind cached credentials to one Airlock session and one approval, so that once the edges
+ * refuse a revoked session or a closed approval window, nothing can ask for its credentials again. What depends on
+ * the clock (the DurationSeconds left before the bound) is not part of the key.
  */
-function cacheKeyOf(request: VendRequest, durationSeconds: number): string {
+function cacheKeyOf(request: VendRequest, configuredSeconds: number): string {
   const principal = request.principal;
   return JSON.stringify([
     request.roleArn,
@@ -105,7 +120,8 @@ function cacheKeyOf(request: VendRequest, durationSeconds: number): string {
     request.approvalId,
     request.region,
     request.maxDurationSeconds,
-    durationSeconds,
+    request.notAfterMs,
+    configuredSeconds,
   ]);
 }
 

@@ -2,9 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createEmbeddedBus, type Bus } from '@airlock/bus';
+import { createEmbeddedBus, type Bus, type WatchOptions } from '@airlock/bus';
 import { ApprovalEvent, ApprovalStatus, approvalEventsStream, type Approval } from '@airlock/contracts';
 import { waitForDecision, type ApprovalWaitOptions } from './approval-wait.js';
+import { decisionWatchOf } from './decision-watch.js';
 
 function approvalOf(id: string, status: ApprovalStatus): Approval {
   return {
@@ -100,12 +101,53 @@ describe('waitForDecision', () => {
     expect(service.reads()).toBe(1);
   });
 
-  it('ends when the client goes away', async () => {
+  it('ends when the client goes away, and stops listening for its decision', async () => {
     const service = approvalService(pending);
     const client = new AbortController();
     const waiting = waitForDecision(pending, { approval: service.client, bus, waitMs: 600_000, pollMs: 600_000, timeoutMs: 1000, signal: client.signal, now: Date.now });
     for (let attempt = 0; attempt < 100 && service.reads() === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(decisionWatchOf(bus).heldApprovals).toBe(1);
     client.abort();
     await expect(waiting).rejects.toMatchObject({ code: 'ApprovalPending', message: 'The client went away while approval a-1 was pending.' });
+    expect(decisionWatchOf(bus).heldApprovals).toBe(0);
+  });
+
+  it('holds many calls on one bus subscription, each released by its own decision', async () => {
+    const watches = { opened: 0, open: 0 };
+    const counted = {
+      watch(subject: string, options: WatchOptions = {}) {
+        watches.opened++;
+        watches.open++;
+        options.signal?.addEventListener('abort', () => watches.open--, { once: true });
+        return bus.watch(subject, options);
+      },
+    };
+    const records = new Map<string, Approval>();
+    let reads = 0;
+    const service: ApprovalWaitOptions['approval'] = {
+      getApproval: async ({ id }: { id: string }) => {
+        reads++;
+        return { approval: records.get(id) ?? approvalOf(id, ApprovalStatus.APPROVAL_STATUS_PENDING) };
+      },
+    };
+    const ids = Array.from({ length: 200 }, (_, index) => `held-${index}`);
+    const waits = ids.map((id) =>
+      waitForDecision(approvalOf(id, ApprovalStatus.APPROVAL_STATUS_PENDING), { approval: service, bus: counted, waitMs: 600_000, pollMs: 600_000, timeoutMs: 1000, signal: new AbortController().signal, now: Date.now }),
+    );
+    for (let attempt = 0; attempt < 200 && reads < ids.length; attempt++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(watches).toEqual({ opened: 1, open: 1 });
+    // Half approved, half denied, in reverse order of asking.
+    for (const [index, id] of [...ids.entries()].reverse()) {
+      const decision = approvalOf(id, index % 2 === 0 ? ApprovalStatus.APPROVAL_STATUS_APPROVED : ApprovalStatus.APPROVAL_STATUS_DENIED);
+      records.set(id, decision);
+      await decided(decision);
+    }
+    const released = await Promise.all(waits);
+    expect(released.map((approval) => [approval.id, approval.status])).toEqual(
+      ids.map((id, index) => [id, index % 2 === 0 ? ApprovalStatus.APPROVAL_STATUS_APPROVED : ApprovalStatus.APPROVAL_STATUS_DENIED]),
+    );
+    // One read to start and one after its wake-up, per call: no polling happened.
+    expect(reads).toBe(2 * ids.length);
+    expect(watches).toEqual({ opened: 1, open: 0 });
   });
 });

@@ -30,15 +30,22 @@ import {
 } from '@airlock/sigv4';
 import { adminApiPrefix, handleAdminRequest } from './admin-api.js';
 import { sendAnswer } from './answer.js';
+import { bindRequestId, countCall, observeApprovalWait, observeUpstream } from './call-telemetry.js';
 import { defaultApprovalWaitSeconds, waitForDecision } from './approval-wait.js';
+import type { DecisionCache } from './decision-cache.js';
+import { decisionContext } from './decision-context.js';
 import type { EdgeDependencies } from './dependencies.js';
+import { holdUnlessDrained } from './drain.js';
 import { forward, type UpstreamAgents, type UpstreamResponse } from './forward.js';
 import type { HostAddressing } from './hosts.js';
 import { decodePath, firstHeader, readBounded, sendText, splitTarget } from './http.js';
+import type { CallLimits } from './limits.js';
 import { payloadMode, sha256Hex, verifyingStream } from './payload.js';
 import type { RevocationCheck } from './revocations.js';
 import type { SessionRegistry } from './session-registry.js';
+import { recordBeforeForwarding } from './strict-recording.js';
 import { assumeRoleWithWebIdentity } from './sts-facade.js';
+import { vendRequestFor } from './vend-request.js';
 
 /** Every S3 Control operation's path starts with its API version (S3 Control API reference). */
 const s3ControlPath = /^\/v20180820(\/|$)/;
@@ -52,6 +59,12 @@ export interface PipelineContext {
   assertHost(host: string | undefined): HostAddressing;
   revocations: RevocationCheck;
   registry: SessionRegistry;
+  /** Rate and concurrency limits (limits.ts): a throttled call is refused before anything is decided. */
+  limits: CallLimits;
+  /** Aborted when the edge's drain grace ends: calls still held for approval then answer retryably (drain.ts). */
+  drainEnded?: AbortSignal;
+  /** Policy decisions reused for identical requests under the same policy version (decision-cache.ts). */
+  decisions: DecisionCache;
 }
 
 /** What one request became; recorded as a session event when it ends. */
@@ -97,6 +110,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     return;
   }
   const requestId = randomUUID();
+  bindRequestId(requestId);
   const startedAt = performance.now();
   const abort = new AbortController();
   response.on('close', () => {
@@ -107,6 +121,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
   request.on('error', clientGone);
   response.on('error', clientGone);
   const outcome: Outcome = { bytesIn: 0, bytesOut: 0, masked: [] };
+  let releaseSlot = () => {};
   let protocol: Protocol = guessProtocol(request);
   let xmlNamespace: string | undefined;
   try {
@@ -117,14 +132,11 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     // S3 Control's account-id prefix (`123456789012.<edge host>/v20180820/…`) keeps its path.
     const virtualHostedS3 = addressing.prefix !== undefined && !s3ControlPath.test(requestTarget.rawPath);
     const rawPath = virtualHostedS3 ? pathStyle(addressing.prefix ?? '', requestTarget.rawPath) : requestTarget.rawPath;
-    if (rawPath === '/_airlock/health' && request.method === 'GET') {
-      sendText(response, 200, { 'content-type': 'text/plain' }, 'ok\n');
-      return;
-    }
     const head: IncomingRequestHead = { method: request.method ?? 'GET', rawPath: requestTarget.rawPath, rawQuery, headers: request.headers };
     if (!request.headers.authorization && !/X-Amz-Signature=/i.test(rawQuery)) {
       protocol = 'query';
       xmlNamespace = serviceInfo('sts')?.xmlNamespace;
+      releaseSlot = context.limits.admit(protocol);
       continueBody();
       await answerUnsigned(request, response, head, requestId, context, abort.signal);
       return;
@@ -135,6 +147,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     if (!service) throw new AirlockError('EndpointNotAllowed', `Service "${auth.service.slice(0, 64)}" is not served by this Airlock deployment.`);
     protocol = service.protocol;
     xmlNamespace = service.xmlNamespace;
+    releaseSlot = context.limits.admit(protocol);
     if (addressing.prefix !== undefined && auth.service !== 's3') {
       throw new AirlockError('EndpointNotAllowed', `Host "${addressing.prefix}.…" names an S3 bucket; ${auth.service.slice(0, 64)} calls must address the edge itself.`);
     }
@@ -142,6 +155,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     const session = await deps.sessions.open(auth.accessKeyId, auth.securityToken, deps.now());
     outcome.sessionId = session.claims.sessionId;
     await context.revocations.assertNotRevoked(session.claims);
+    await context.limits.charge(session.claims, protocol);
 
     const body = await takeBody(request, head, auth, service, session.secretAccessKey, context, outcome, continueBody);
     const principal: Principal = {
@@ -184,9 +198,13 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       throw new AirlockError('AccessDenied', `${call.action} is answered by Airlock or not at all: Airlock never hands AWS credentials to clients.`);
     }
 
-    const decision = await deps.policy.decide(
-      { principal, call, context: { operationKnown: String(description.known), sourceIp: request.socket.remoteAddress ?? '' } },
-      { signal: abort.signal, timeoutMs: deps.settings.dependencyTimeoutMs },
+    const decideRequest = {
+      principal,
+      call,
+      context: decisionContext(session.claims, { operationKnown: description.known, sourceIp: request.socket.remoteAddress, now: deps.now(), issuerKinds: deps.settings.issuerKinds }),
+    };
+    const decision = await context.decisions.decide(decideRequest, () =>
+      deps.policy.decide(decideRequest, { signal: abort.signal, timeoutMs: deps.settings.dependencyTimeoutMs }),
     );
     outcome.decision = decision;
     if (decision.decision === Decision.DECISION_APPROVAL_REQUIRED) {
@@ -198,25 +216,21 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     }
 
     const { credentials } = await deps.credentials.vend(
-      {
-        principal,
-        roleArn: session.claims.roleArn,
-        sessionPolicy: decision.obligations?.sessionPolicy ?? '',
-        maxDurationSeconds: decision.obligations?.maxCredentialSeconds ?? 0,
-        approvalId: outcome.approvalId ?? '',
-        region: target.signingRegion,
-      },
+      vendRequestFor({ principal, roleArn: session.claims.roleArn, region: target.signingRegion, sessionExpiresAt: session.claims.expiresAt, decision, approval: outcome.approval }),
       { signal: abort.signal, timeoutMs: deps.settings.dependencyTimeoutMs },
     );
     if (!credentials) throw new AirlockError('Internal', 'Credential vending returned no credentials.');
 
-    if (deps.settings.recording === 'strict') await recordBeforeForwarding(outcome, requestId, deps);
+    if (deps.settings.recording === 'strict') {
+      const requested = { principal: outcome.principal, call: outcome.call, requestId, approvalId: outcome.approvalId ?? '' };
+      await recordBeforeForwarding(deps.events, outcome.sessionId ?? '', requested, deps.settings.dependencyTimeoutMs);
+    }
 
     let upstream: UpstreamResponse;
     // Everything has passed: now the client may send the body.
     continueBody();
     try {
-      upstream = await forward(
+      upstream = await observeUpstream(auth.service, () => forward(
         {
           method: head.method,
           rawPath,
@@ -231,7 +245,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
           signal: abort.signal,
         },
         context.upstreams,
-      );
+      ));
     } catch (error) {
       throw body.failure() ?? error;
     }
@@ -244,6 +258,9 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       operation: call.operation,
       method: head.method,
       signal: abort.signal,
+      failure: deps.settings.masking?.failure ?? 'strict',
+      holdBytes: deps.settings.masking?.holdBytes ?? 1024 * 1024,
+      logger: deps.logger,
     });
     outcome.bytesOut = answer.bytesOut;
     outcome.masked = answer.masked;
@@ -265,6 +282,8 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     // The client must not keep sending a body nobody will read.
     if (!request.readableEnded) request.resume();
   } finally {
+    releaseSlot();
+    countCall({ awsService: outcome.call?.service, operation: outcome.call?.operation, decision: outcome.decision?.decision, errorCode: outcome.errorCode, upstreamStatus: outcome.upstreamStatus, startedAt });
     record(outcome, Math.round(performance.now() - startedAt), requestId, deps);
   }
 }
@@ -421,14 +440,16 @@ async function requireApproval(principal: Principal, call: AwsCall, decision: De
   const waitSeconds = deps.settings.approvalWaitSeconds ?? defaultApprovalWaitSeconds;
   const approval = grantInForce(requested.approval, deps.now().getTime())
     ? requested.approval
-    : await waitForDecision(requested.approval, {
-        approval: deps.approval,
-        bus: deps.bus,
-        waitMs: waitSeconds * 1000,
-        timeoutMs: deps.settings.dependencyTimeoutMs,
-        signal,
-        now: () => deps.now().getTime(),
-      });
+    : await observeApprovalWait(() => holdUnlessDrained(signal, context.drainEnded, requested.approval!.id, (held) =>
+        waitForDecision(requested.approval!, {
+          approval: deps.approval,
+          bus: deps.bus,
+          waitMs: waitSeconds * 1000,
+          timeoutMs: deps.settings.dependencyTimeoutMs,
+          signal: held,
+          now: () => deps.now().getTime(),
+        }),
+      ));
   outcome.approval = approval;
   const details = { approvalId: approval.id };
   // The approval service keys approvals by requester and fingerprint; checked again here, because using a grant for
@@ -511,28 +532,3 @@ function guessProtocol(request: IncomingMessage): Protocol {
   return 'rest-xml';
 }
 
-/**
- * Strict recording: the call's request event must be on the bus (acknowledged by JetStream) before the call is
- * forwarded. A bus that fails or does not answer within the dependency timeout refuses the call with a retryable
- * ServiceUnavailable; nothing is forwarded.
- */
-async function recordBeforeForwarding(outcome: Outcome, requestId: string, deps: EdgeDependencies): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([
-      deps.events.record(outcome.sessionId ?? '', {
-        $case: 'requested',
-        value: { principal: outcome.principal, call: outcome.call, requestId, approvalId: outcome.approvalId ?? '' },
-      }),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error('the bus did not acknowledge in time')), deps.settings.dependencyTimeoutMs);
-      }),
-    ]);
-  } catch (error) {
-    throw new AirlockError('DependencyUnavailable', 'Session recording is unavailable and this Airlock records strictly: the call was not forwarded. Retry shortly.', {
-      cause: error,
-    });
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -1,6 +1,7 @@
 import { AirlockError } from '@airlock/errors';
 import type { SessionClaims } from '@airlock/identity';
 import type { StateStore } from '@airlock/state';
+import pMap from 'p-map';
 import type { EdgeDependencies } from './dependencies.js';
 import {
   principalKey,
@@ -88,8 +89,8 @@ export function createSessionRegistry(state: StateStore, options: SessionRegistr
   const withRevocations = async (records: SessionRecord[]): Promise<SessionView[]> => {
     const principals = [...new Map(records.map((record) => [principalKey(record.issuer, record.subject), record])).entries()];
     const [byId, bySubjectValues] = await Promise.all([
-      mapLimited(records, readConcurrency, (record) => state.get(revokedSessionKey(record.sessionId))),
-      mapLimited(principals, readConcurrency, ([, record]) => state.get(revokedSubjectKey(record.issuer, record.subject))),
+      pMap(records, (record) => state.get(revokedSessionKey(record.sessionId)), { concurrency: readConcurrency }),
+      pMap(principals, ([, record]) => state.get(revokedSubjectKey(record.issuer, record.subject)), { concurrency: readConcurrency }),
     ]);
     const bySubject = new Map(principals.map(([key], index) => [key, bySubjectValues[index] ?? null]));
     return records.map((record, index) => ({
@@ -107,7 +108,7 @@ export function createSessionRegistry(state: StateStore, options: SessionRegistr
     } else {
       for await (const key of state.scan(sessionRecordPrefix)) ids.push(key.slice(sessionRecordPrefix.length));
     }
-    const records = (await mapLimited(ids, readConcurrency, get)).filter(
+    const records = (await pMap(ids, get, { concurrency: readConcurrency })).filter(
       (record): record is SessionRecord =>
         record !== undefined && (subject === undefined || record.subject === subject) && (issuer === undefined || record.issuer === issuer),
     );
@@ -221,15 +222,3 @@ function parseRecord(raw: string | null): SessionRecord | undefined {
   };
 }
 
-async function mapLimited<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await map(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

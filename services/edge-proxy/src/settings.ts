@@ -1,4 +1,7 @@
 import type { Partition } from '@airlock/aws-protocol';
+import type { TlsFiles } from '@airlock/transport';
+import type { DecisionCacheSettings } from './decision-cache.js';
+import type { LimitSettings } from './limits.js';
 
 /** What the edge needs from the configuration, already validated and frozen. */
 export interface EdgeSettings {
@@ -23,8 +26,20 @@ export interface EdgeSettings {
   approvalWaitSeconds?: number;
   /** edge.recording: 'strict' forwards a call only once its request event is on the bus. @default 'best-effort' */
   recording?: 'strict' | 'best-effort';
+  /** masking.failure and masking.holdBytes (answer.ts). @default strict, 1 MiB */
+  masking?: { failure: 'strict' | 'open'; holdBytes: number };
+  /** edge.tls: serve HTTPS with this certificate and key, reloaded when the files change; absent: plain HTTP. */
+  tls?: TlsFiles | undefined;
+  /** edge.limits: rate limits per principal and role, and the concurrency limit (limits.ts). @default no limits */
+  limits?: LimitSettings | undefined;
+  /** edge.metrics: serve Prometheus metrics at /_airlock/metrics on the edge's port. @default true */
+  metrics?: boolean | undefined;
   /** Groups whose members may list and revoke every session through the admin API (admin.groups). */
   adminGroups: readonly string[];
   /** The `iss` of every trusted identity issuer: the admin API checks and defaults a revoked subject's issuer by them. */
   issuers: readonly string[];
+  /** Each issuer's kind ("people" or "workloads"), sent to policy as the principal's kind. */
+  issuerKinds?: Readonly<Record<string, string>> | undefined;
+  /** edge.decisionCache (decision-cache.ts). @default no cache */
+  decisionCache?: DecisionCacheSettings | undefined;
 }

@@ -1,8 +1,9 @@
 import type { MaskRequest, MaskResponse } from '@airlock/contracts';
 import { AirlockError } from '@airlock/errors';
 import type { Logger } from '@airlock/logging';
+import { metrics } from '@airlock/telemetry';
 import type { CallContext } from '@airlock/transport';
-import { createAnswerMasker, pseudonymKey, type StreamMasker } from './engine/index.js';
+import { createAnswerMasker, MalformedAnswerError, pseudonymKey, type StreamMasker } from './engine/index.js';
 import { profileFor } from './profiles.js';
 
 /**
@@ -25,12 +26,24 @@ export async function* maskStream(requests: AsyncIterable<MaskRequest>, context:
     }
     if (part?.$case === 'header') throw new AirlockError('InvalidRequest', 'Only the first Mask message may carry a header.');
     if (part?.$case !== 'data') continue;
-    const data = masker.push(part.value);
+    metrics.maskedBytes.inc(part.value.length);
+    const data = refuseMalformed(() => masker!.push(part.value));
     if (data.length > 0) yield { data, masked: [] };
   }
   if (!masker) throw new AirlockError('InvalidRequest', 'The Mask stream ended before its header.');
-  const data = masker.end();
+  const data = refuseMalformed(() => masker.end());
   const masked = masker.masked();
   if (masked.length > 0) logger.debug({ ...header, masked }, 'masked values in an answer');
+  for (const value of masked) metrics.masks.inc({ kind: value.kind }, value.count);
   yield { data, masked };
+}
+
+/** An answer field rules cannot be applied to fails the stream with its reason (byte position), which the edge logs. */
+function refuseMalformed<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof MalformedAnswerError) throw new AirlockError('Internal', error.message, { cause: error });
+    throw error;
+  }
 }

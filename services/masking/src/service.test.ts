@@ -72,9 +72,9 @@ describe('masking stream (in process)', () => {
     const { all, data, last } = await collect(client.mask(messages('default', Buffer.from(answer), 7)));
     expect(data).toBe(masked);
     expect(last?.masked).toEqual([
-      { kind: 'aws-access-key-id', count: 1 },
-      { kind: 'aws-secret-key@Credentials.SecretAccessKey', count: 1 },
-      { kind: 'aws-session-token@Credentials.SessionToken', count: 1 },
+      { kind: 'aws-secret-key', rule: 'field:Credentials.SecretAccessKey', location: 'Credentials.SecretAccessKey', count: 1 },
+      { kind: 'aws-session-token', rule: 'field:Credentials.SessionToken', location: 'Credentials.SessionToken', count: 1 },
+      { kind: 'aws-access-key-id', rule: 'detector:aws-access-key-id', location: 'Credentials.AccessKeyId', count: 1 },
     ]);
     expect(all.slice(0, -1).every((response) => response.masked.length === 0)).toBe(true);
     expect(all.length).toBeGreaterThan(1);
@@ -116,7 +116,7 @@ describe('masking stream over gRPC', () => {
     const body = Buffer.from(`${'filler '.repeat(20_000)}${answer}${'tail '.repeat(1000)}`);
     const { data, last } = await collect(grpc.client.mask(messages('default', body, 16 * 1024)));
     expect(data).toBe(`${'filler '.repeat(20_000)}${masked}${'tail '.repeat(1000)}`);
-    expect(last?.masked.map((value) => value.kind)).toEqual(['aws-access-key-id', 'aws-secret-key@Credentials.SecretAccessKey', 'aws-session-token@Credentials.SessionToken']);
+    expect(last?.masked.map((value) => value.rule)).toEqual(['field:Credentials.SecretAccessKey', 'field:Credentials.SessionToken', 'detector:aws-access-key-id']);
   });
 
   it('carries errors back as AirlockErrors', async () => {

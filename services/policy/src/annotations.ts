@@ -17,7 +17,29 @@ export interface PolicyMeta {
   readonly recording?: RecordingLevel;
   /** `@masking("<profile>")`. */
   readonly maskingProfile?: string;
+  /** `@scope("action" | "service" | "role")`: how narrowly the credentials of a call this permit allows are scoped. */
+  readonly scope?: CredentialScope;
+  /** `@credential_seconds("N")`: the longest the credentials of a call this permit allows may live. */
+  readonly credentialSeconds?: number;
+  /** Set by the loader when the policy reads time-varying context, so that its decisions are never reused. */
+  readonly readsTime?: boolean;
+  /**
+   * Set by the loader: how narrowly the policy's scope names the action, then the principal (`==` 2, `in`/`is` 1,
+   * unconstrained 0), as `action * 10 + principal`. Of several @approval permits that gate one resource, the most
+   * specific is the one whose approval is asked for (decide.ts).
+   */
+  readonly specificity?: number;
 }
+
+/**
+ * How the session policy of an allowed call's credentials is drawn (decide.ts), narrowest first:
+ * `action` — exactly the call's action on exactly its resources; `service` — any action of the call's service;
+ * `role` — no session policy, the role's own permissions. Every distinct session policy is a separate cached
+ * credential and so its own sts:AssumeRole: `action` costs one per distinct request, `service` one per service,
+ * `role` one per role (README "Policy", credential scope).
+ */
+export const credentialScopes = ['action', 'service', 'role'] as const;
+export type CredentialScope = (typeof credentialScopes)[number];
 
 export interface ApprovalMeta {
   readonly approverGroups: readonly string[];
@@ -62,6 +84,12 @@ export function readAnnotations(
   }
   const maskingProfile = annotations['masking']?.trim();
   if (maskingProfile === '') throw new Error('@masking("") names no masking profile');
+  const scopeText = annotations['scope'];
+  const scope = credentialScopes.find((each) => each === scopeText?.trim().toLowerCase());
+  if (scopeText !== undefined && scope === undefined) throw new Error(`@scope("${scopeText}") must be one of: ${credentialScopes.join(', ')}`);
+  if (effect === 'forbid' && (scope !== undefined || annotations['credential_seconds'] !== undefined)) {
+    throw new Error('@scope and @credential_seconds apply to permit policies only; a forbid allows nothing to scope');
+  }
   return {
     id,
     effect,
@@ -70,6 +98,8 @@ export function readAnnotations(
     ...(approvalText === undefined ? {} : { approval: readApproval(approvalText, annotations) }),
     ...(recording === undefined ? {} : { recording }),
     ...(maskingProfile === undefined ? {} : { maskingProfile }),
+    ...(scope === undefined ? {} : { scope }),
+    ...(annotations['credential_seconds'] === undefined ? {} : { credentialSeconds: positiveInteger(annotations, 'credential_seconds', 0) }),
   };
 }
 

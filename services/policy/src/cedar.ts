@@ -8,6 +8,7 @@ export {
   policyToJson,
   preparsePolicySet,
   statefulIsAuthorized,
+  validate,
   type AuthorizationAnswer,
   type DetailedError,
   type EntityJson,

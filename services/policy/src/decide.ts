@@ -8,9 +8,13 @@ import {
   type Principal,
 } from '@airlock/contracts';
 import { AirlockError } from '@airlock/errors';
-import type { ApprovalMeta, PolicyMeta } from './annotations.js';
+import { credentialScopes, type ApprovalMeta, type CredentialScope, type PolicyMeta } from './annotations.js';
 import { anyResourceId, buildRequest, resourcesOf } from './entities.js';
 import type { Evaluate } from './evaluate.js';
+import { defaultCredentialScope, sessionPolicyFor } from './session-policy.js';
+
+/** A decision before the engine stamps it with the policy set's version. */
+export type Decided = Omit<DecideResponse, 'policyVersion' | 'dependsOnTime'>;
 
 /** @default "default" — the masking profile when no deciding policy names one. */
 export const defaultMaskingProfile = 'default';
@@ -25,15 +29,16 @@ type ResourceVerdict =
  * Decides a call: each resource on its own, then the strictest verdict wins — any DENY denies the call, else any
  * resource that needs approval makes the call need approval, else it is allowed.
  */
-export function decide(request: DecideRequest, evaluate: Evaluate, meta: ReadonlyMap<string, PolicyMeta>): DecideResponse {
+export function decide(request: DecideRequest, evaluate: Evaluate, meta: ReadonlyMap<string, PolicyMeta>, now: Date): Decided {
   const { principal, call } = request;
   if (!principal || principal.subject === '' || principal.issuer === '') {
     throw new AirlockError('InvalidRequest', 'Decide needs a principal with an issuer and a subject.');
   }
   if (!call) throw new AirlockError('InvalidRequest', 'Decide needs the call to decide.');
   const action = actionOf(call.action, call.service, call.operation);
-  const verdicts = resourcesOf(call, action).map((resource): ResourceVerdict => {
-    const outcome = evaluate(buildRequest(principal, call, action, resource, request.context));
+  const resources = resourcesOf(call, action);
+  const verdicts = resources.map((resource): ResourceVerdict => {
+    const outcome = evaluate(buildRequest(principal, call, action, resource, request.context, now));
     const policies = outcome.policyIds.map((id) => metaOf(meta, id));
     if (outcome.decision === 'deny') {
       return policies.length > 0
@@ -42,7 +47,9 @@ export function decide(request: DecideRequest, evaluate: Evaluate, meta: Readonl
     }
     // An @approval permit gates what it covers: a broader permit that also applies does not lift the gate, so a
     // rule like "terminating needs a manager's approval" holds beside a pack that allows everything else.
-    const gated = policies.filter((policy) => policy.approval);
+    // Each gating permit would allow the call once its own approval is given, so asking for any one is sound; the
+    // most specific (naming the action itself, then the principal) is asked for, being written for this call.
+    const gated = policies.filter((policy) => policy.approval).sort((a, b) => (b.specificity ?? 0) - (a.specificity ?? 0) || a.id.localeCompare(b.id));
     return gated.length > 0 ? { kind: 'approval', resource: resource.id, policies: gated } : { kind: 'allow', resource: resource.id, policies };
   });
 
@@ -52,15 +59,23 @@ export function decide(request: DecideRequest, evaluate: Evaluate, meta: Readonl
     return deny(denyReason(denied, action, principal), forbidding.map((policy) => policy.id));
   }
   const needApproval = verdicts.filter((verdict) => verdict.kind === 'approval');
-  if (needApproval.length > 0) return requireApproval(needApproval, action);
+  // The STS facade's role check vends nothing, so it carries no credential scope.
+  const scoped = resources.every((resource) => resource.type === 'resource') ? { action, resources: resources.map((resource) => resource.id).filter((id) => id !== anyResourceId) } : undefined;
+  if (needApproval.length > 0) return requireApproval(needApproval, action, scoped);
   const permitting = unique(verdicts.flatMap((verdict) => (verdict.kind === 'allow' ? verdict.policies : [])));
   return {
     decision: Decision.DECISION_ALLOW,
     reason: `Allowed by ${permitting.map((policy) => policy.id).join(', ')}`,
     policyIds: permitting.map((policy) => policy.id),
     approval: undefined,
-    obligations: obligationsOf(permitting),
+    obligations: obligationsOf(permitting, scoped && { ...scoped, scope: narrowestScope(permitting) }),
   };
+}
+
+/** The narrowest @scope any deciding permit names, else the default. */
+function narrowestScope(policies: readonly PolicyMeta[]): CredentialScope {
+  const named = policies.map((policy) => policy.scope).filter((scope) => scope !== undefined);
+  return credentialScopes.find((scope) => named.includes(scope)) ?? defaultCredentialScope;
 }
 
 /** The IAM action, from the call's action or else its service and operation ("s3" + "PutObject"). */
@@ -84,7 +99,7 @@ function unique(policies: PolicyMeta[]): PolicyMeta[] {
   return [...new Map(policies.map((policy) => [policy.id, policy])).values()].sort((a, b) => a.id.localeCompare(b.id));
 }
 
-function deny(reason: string, policyIds: string[]): DecideResponse {
+function deny(reason: string, policyIds: string[]): Decided {
   return { decision: Decision.DECISION_DENY, reason, policyIds, approval: undefined, obligations: obligationsOf([]) };
 }
 
@@ -100,9 +115,9 @@ function denyReason(verdict: ResourceVerdict, action: string, principal: Princip
 /**
  * One approval covers the whole call, so it must satisfy every resource's requirement: approvers must be in a group
  * that every requirement names, with the highest quorum and the shortest windows. For one resource, any satisfied
- * approval permit would do; Airlock takes the first by id so that the choice is stable.
+ * approval permit would do; Airlock takes the most specific, then the first by id, so that the choice is stable.
  */
-function requireApproval(verdicts: (ResourceVerdict & { kind: 'approval' })[], action: string): DecideResponse {
+function requireApproval(verdicts: (ResourceVerdict & { kind: 'approval' })[], action: string, scoped: CallScope | undefined): Decided {
   const chosen = unique(verdicts.map((verdict) => verdict.policies[0] as PolicyMeta));
   const requirements = chosen.map((policy) => policy.approval as ApprovalMeta);
   const groups = requirements
@@ -131,21 +146,31 @@ function requireApproval(verdicts: (ResourceVerdict & { kind: 'approval' })[], a
       `${action}${on} needs approval from ${who} in ${groups.join(' or ')} (policy ${policyIds.join(', ')})`,
     policyIds,
     approval,
-    obligations: obligationsOf(chosen),
+    // Approved credentials allow exactly the approved action on exactly its resources, for no longer than the grant.
+    obligations: obligationsOf(chosen, scoped && { ...scoped, scope: 'action' }, approval.grantWindowSeconds),
   };
 }
 
-/** The most complete recording any deciding policy asks for; the first masking profile named (by policy id). */
-function obligationsOf(policies: PolicyMeta[]): Obligations {
+interface CallScope {
+  action: string;
+  resources: readonly string[];
+}
+
+/**
+ * The most complete recording any deciding policy asks for; the first masking profile named (by policy id); the
+ * session policy of the call's scope; the shortest credential lifetime any deciding policy (or the grant) allows.
+ */
+function obligationsOf(policies: PolicyMeta[], scoped?: CallScope & { scope: CredentialScope }, grantSeconds?: number): Obligations {
   const recording = Math.max(
     RecordingLevel.RECORDING_LEVEL_METADATA,
     ...policies.map((policy) => policy.recording ?? RecordingLevel.RECORDING_LEVEL_METADATA),
   ) as RecordingLevel;
+  const lifetimes = [...policies.map((policy) => policy.credentialSeconds), grantSeconds].filter((seconds) => seconds !== undefined);
   return {
     maskingProfile: policies.find((policy) => policy.maskingProfile !== undefined)?.maskingProfile ?? defaultMaskingProfile,
     recording,
-    // Scoping vended credentials to the decided action and resources is left to a later version: empty means none.
-    sessionPolicy: '',
-    maxCredentialSeconds: 0,
+    sessionPolicy: scoped ? sessionPolicyFor(scoped.scope, scoped.action, scoped.resources) : '',
+    // 0: the credential service's configured duration.
+    maxCredentialSeconds: lifetimes.length > 0 ? Math.min(...lifetimes) : 0,
   };
 }

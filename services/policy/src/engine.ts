@@ -15,6 +15,8 @@ export interface PolicyEngineOptions {
   /** Relative `files` resolve against it. @default process.cwd() */
   baseDir?: string;
   logger: Logger;
+  /** The clock for `context.time` when the request names no time. @default () => new Date() */
+  now?: () => Date;
 }
 
 /** The policy set that is serving: everything a decision reads, swapped as one value on reload. */
@@ -27,6 +29,8 @@ export interface PolicySnapshot {
   readonly meta: ReadonlyMap<string, PolicyMeta>;
   readonly loadedAt: Date;
   readonly evaluate: Evaluate;
+  /** Some policy reads time-varying context, so no decision of this set may be reused. */
+  readonly dependsOnTime: boolean;
 }
 
 export type ReloadResult =
@@ -78,8 +82,8 @@ export class PolicyEngine {
   }
 
   decide(request: DecideRequest): DecideResponse {
-    const { evaluate, meta } = this.current;
-    return decide(request, evaluate, meta);
+    const { evaluate, meta, version, dependsOnTime } = this.current;
+    return { ...decide(request, evaluate, meta, this.options.now?.() ?? new Date()), policyVersion: version, dependsOnTime };
   }
 
   /** Airlock's reading of one loaded policy (its file, effect, reason, approval), by the id decisions name. */
@@ -124,7 +128,8 @@ export class PolicyEngine {
 
   private prepare(bundle: PolicyBundle, generation: number, slot: 0 | 1): PolicySnapshot {
     const evaluate = prepareEvaluator(bundle, this.options.logger, `${this.setIdPrefix}-${slot}`);
-    return { generation, version: versionOf(bundle), files: bundle.files, meta: bundle.meta, loadedAt: new Date(), evaluate };
+    const dependsOnTime = [...bundle.meta.values()].some((policy) => policy.readsTime === true);
+    return { generation, version: versionOf(bundle), files: bundle.files, meta: bundle.meta, loadedAt: new Date(), evaluate, dependsOnTime };
   }
 
   /**

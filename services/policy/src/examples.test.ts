@@ -28,11 +28,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('policies/examples/ec2-terminate.cedar on its own', () => {
+// The first policy set a test worker loads waits for Cedar's validator to warm up: about a second, more on a busy machine.
+describe('policies/examples/ec2-terminate.cedar on its own', { timeout: 30_000 }, () => {
   let engine: PolicyEngine;
   beforeAll(async () => {
     engine = await PolicyEngine.create({ files: [example], logger });
-  });
+  }, 30_000);
 
   it('holds a senior engineer’s TerminateInstances for approval by a manager', () => {
     const response = engine.decide(ask(['senior-engineers']));

@@ -5,3 +5,4 @@ export { defaultGrantWindowSeconds, defaultPendingTtlSeconds, type ApprovalMeta,
 export { defaultMaskingProfile } from './decide.js';
 export { anyResourceId, assumeRoleAction } from './entities.js';
 export { differences, ShadowEvaluator, type ShadowCounts } from './shadow.js';
+export { policySchema } from './schema.js';

@@ -2,7 +2,9 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { AirlockError } from '@airlock/errors';
 import { readAnnotations, type PolicyMeta } from './annotations.js';
-import { checkParsePolicySet, policySetTextToParts, policyToJson, type DetailedError } from './cedar.js';
+import { checkParsePolicySet, policySetTextToParts, policyToJson, validate, type DetailedError } from './cedar.js';
+import { readsTimeVaryingContext } from './entities.js';
+import { namedActions, validationSchema } from './schema.js';
 
 export interface PolicyBundle {
   /** Policy text by Airlock policy id, ready for Cedar. */
@@ -69,8 +71,9 @@ function labelOf(baseDir: string, path: string): string {
 }
 
 /**
- * Reads and parses every policy file, failing on the first bad one with the file, position and Cedar's own message.
- * Policy ids are the `@id` annotation, else `<file>:<Cedar id>` so that ids stay unique across files.
+ * Reads and parses every policy file, failing on the first bad one with the file, position and Cedar's own message,
+ * then validates the whole set against Airlock's schema (schema.ts), failing with every policy the validator rejects,
+ * in the same form. Policy ids are the `@id` annotation, else `<file>:<Cedar id>` so that ids stay unique across files.
  */
 export async function loadPolicies(options: LoadOptions): Promise<PolicyBundle> {
   if (options.files.length === 0) {
@@ -82,8 +85,10 @@ export async function loadPolicies(options: LoadOptions): Promise<PolicyBundle> 
   }
   const policies: Record<string, string> = {};
   const meta = new Map<string, PolicyMeta>();
+  const located: LocatedPolicy[] = [];
   for (const { path, label } of files) {
-    for (const policy of parseFile(label, await readPolicyFile(path, label))) {
+    const fileText = await readPolicyFile(path, label);
+    for (const policy of parseFile(label, fileText)) {
       const existing = meta.get(policy.meta.id);
       if (existing) {
         throw new AirlockError(
@@ -93,8 +98,11 @@ export async function loadPolicies(options: LoadOptions): Promise<PolicyBundle> 
       }
       policies[policy.meta.id] = policy.text;
       meta.set(policy.meta.id, policy.meta);
+      located.push({ id: policy.meta.id, label, fileText, text: policy.text, actions: policy.actions });
     }
   }
+  const problems = schemaProblems(located);
+  if (problems.length > 0) throw new AirlockError('InvalidConfiguration', problems.join('; '));
   return { policies, meta, files: files.map((file) => file.label) };
 }
 
@@ -107,7 +115,8 @@ export interface ValidationReport {
 
 /**
  * Checks policy files the way the service loads them, but reports every bad file instead of stopping at the first:
- * Cedar's parse errors with line and column, Airlock's annotation checks and duplicate ids. For `airlock policy validate`.
+ * Cedar's parse errors with line and column, Airlock's annotation checks, duplicate ids and the schema's verdict on
+ * every policy that parsed. For `airlock policy validate`.
  */
 export async function validatePolicies(options: LoadOptions): Promise<ValidationReport> {
   if (options.files.length === 0) return { files: [], policies: 0, problems: ['No policy files were given.'] };
@@ -120,20 +129,24 @@ export async function validatePolicies(options: LoadOptions): Promise<Validation
   }
   if (files.length === 0) problems.push(`No *.cedar file in ${options.files.join(', ')}.`);
   const ids = new Map<string, string>();
+  const located: LocatedPolicy[] = [];
   for (const { path, label } of files) {
     try {
-      for (const policy of parseFile(label, await readPolicyFile(path, label))) {
+      const fileText = await readPolicyFile(path, label);
+      for (const policy of parseFile(label, fileText)) {
         const existing = ids.get(policy.meta.id);
         if (existing !== undefined) {
           problems.push(`Policy id "${policy.meta.id}" in ${label} is already used in ${existing}; @id values must be unique.`);
         } else {
           ids.set(policy.meta.id, policy.meta.source);
+          located.push({ id: policy.meta.id, label, fileText, text: policy.text, actions: policy.actions });
         }
       }
     } catch (error) {
       problems.push(error instanceof Error ? error.message : String(error));
     }
   }
+  problems.push(...schemaProblems(located));
   return { files: files.map((file) => file.label), policies: ids.size, problems };
 }
 
@@ -147,7 +160,7 @@ async function readPolicyFile(path: string, label: string): Promise<string> {
 }
 
 /** Splits one file into its policies, each with its text and validated annotations. */
-export function parseFile(label: string, text: string): { text: string; meta: PolicyMeta }[] {
+export function parseFile(label: string, text: string): { text: string; meta: PolicyMeta; actions: ReadonlySet<string> }[] {
   const check = checkParsePolicySet({ staticPolicies: text });
   if (check.type === 'failure') throw invalidFile(label, text, check.errors);
   const parts = policySetTextToParts(text);
@@ -168,11 +181,63 @@ export function parseFile(label: string, text: string): { text: string; meta: Po
     const annotations = json.json.annotations ?? {};
     const id = annotations['id']?.trim() || `${label}:${cedarId}`;
     try {
-      return { text: policyText, meta: { ...readAnnotations(id, json.json.effect, `${label} (${id})`, annotations), file: label } };
+      const meta = { ...readAnnotations(id, json.json.effect, `${label} (${id})`, annotations), file: label };
+      const rank = (op: string) => (op === '==' ? 2 : op === 'All' ? 0 : 1);
+      const specificity = rank(json.json.action.op) * 10 + rank(json.json.principal.op);
+      return {
+        text: policyText,
+        meta: { ...meta, specificity, ...(readsTimeVaryingContext(json.json.conditions) ? { readsTime: true } : {}) },
+        actions: namedActions(json.json),
+      };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new AirlockError('InvalidConfiguration', `Policy file ${label} is invalid: policy ${id}: ${reason}`);
     }
+  });
+}
+
+/** A parsed policy and where it came from, so that the validator's findings can name its file, line and column. */
+interface LocatedPolicy {
+  readonly id: string;
+  readonly label: string;
+  readonly fileText: string;
+  readonly text: string;
+  readonly actions: ReadonlySet<string>;
+}
+
+/**
+ * Cedar's strict validation of the set against Airlock's schema: unknown actions, entity types or attributes, type
+ * errors (`context.sourceIp like "10.*"`: sourceIp is an ipaddr), attributes read without `has`. One problem per
+ * finding, as `Policy file <file> is invalid: policy <id>: line L, column C: <Cedar's message>`.
+ */
+function schemaProblems(located: readonly LocatedPolicy[]): string[] {
+  if (located.length === 0) return [];
+  const answer = validate({
+    schema: validationSchema(located.flatMap((policy) => [...policy.actions])),
+    policies: { staticPolicies: Object.fromEntries(located.map((policy) => [policy.id, policy.text])) },
+    validationSettings: { mode: 'strict' },
+  });
+  if (answer.type === 'failure') return [`Cedar could not validate the policies: ${answer.errors.map((error) => error.message).join('; ')}`];
+  const byId = new Map(located.map((policy) => [policy.id, policy]));
+  // Cedar reports a finding once per action it checked the policy against; they differ only in the action named,
+  // which is one the validation schema picked (schema.ts), so it is dropped and the finding reported once.
+  const findings = answer.validationErrors.map(({ policyId, error }) => ({ policyId, error: { ...error, message: error.message.replace(/ for Airlock::Action::"[^"]*"/g, '') } }));
+  const seen = new Set<string>();
+  const distinct = findings.filter(({ policyId, error }) => {
+    const key = JSON.stringify([policyId, error.message, error.sourceLocations?.[0]?.start]);
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
+  const order = new Map(located.map((policy, index) => [policy.id, index]));
+  distinct.sort((a, b) => (order.get(a.policyId) ?? 0) - (order.get(b.policyId) ?? 0) || (a.error.sourceLocations?.[0]?.start ?? 0) - (b.error.sourceLocations?.[0]?.start ?? 0) || a.error.message.localeCompare(b.error.message));
+  return distinct.map(({ policyId, error }) => {
+    const policy = byId.get(policyId);
+    if (!policy) return `Policy ${policyId} is invalid: ${error.message}`;
+    // Cedar's offsets are into the policy's own text; placed in its file when the text is found there as written.
+    const at = policy.fileText.indexOf(policy.text);
+    if (at < 0) return `Policy file ${policy.label} is invalid: policy ${policy.id}: ${describeError(policy.text, error)}`;
+    const shift = Buffer.byteLength(policy.fileText.slice(0, at));
+    const sourceLocations = error.sourceLocations?.map((location) => ({ ...location, start: location.start + shift, end: location.end + shift }));
+    return `Policy file ${policy.label} is invalid: policy ${policy.id}: ${describeError(policy.fileText, { ...error, ...(sourceLocations ? { sourceLocations } : {}) })}`;
   });
 }
 

@@ -59,7 +59,8 @@ async function engineOver(files: string[], logger = capturingLogger().logger) {
   return engine;
 }
 
-describe('loading files and directories', () => {
+// The first policy set a test worker loads waits for Cedar's validator to warm up: about a second, more on a busy machine.
+describe('loading files and directories', { timeout: 30_000 }, () => {
   it('reads every *.cedar directly in a directory, sorted by name, and skips other files and subdirectories', async () => {
     await mkdir(join(dir, 'pack', 'nested'), { recursive: true });
     await writeFile(join(dir, 'pack', 'b.cedar'), allow('b'));

@@ -59,8 +59,9 @@ function request(overrides: { principal?: Partial<Principal>; call?: Partial<Aws
   return { principal: principal(overrides.principal), call: call(overrides.call), context: overrides.context ?? {} };
 }
 
-describe('policy service', () => {
-  it('allows what a policy permits, with default obligations', async () => {
+// The first policy set a test worker loads waits for Cedar's validator to warm up: about a second, more on a busy machine.
+describe('policy service', { timeout: 30_000 }, () => {
+  it('allows what a policy permits, with default obligations: the service-wide credential scope', async () => {
     const client = await policyClient('@id("read-reports")\npermit (principal, action == Airlock::Action::"s3:GetObject", resource);');
     const response = await client.decide(request());
     expect(response.decision).toBe(Decision.DECISION_ALLOW);
@@ -68,9 +69,11 @@ describe('policy service', () => {
     expect(response.obligations).toEqual({
       maskingProfile: 'default',
       recording: RecordingLevel.RECORDING_LEVEL_METADATA,
-      sessionPolicy: '',
+      sessionPolicy: '{"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["s3:*"],"Resource":["*"]}]}',
       maxCredentialSeconds: 0,
     });
+    expect(response.policyVersion).toMatch(/^sha256:[0-9a-f]{16}$/);
+    expect(response.dependsOnTime).toBe(false);
   });
 
   it('denies what nothing permits, saying what and for whom', async () => {
@@ -104,9 +107,10 @@ describe('policy service', () => {
   });
 
   it('keeps Cedar source-order ids beyond ten policies in a file', async () => {
-    const texts = Array.from({ length: 12 }, (_, index) => `permit (principal, action == Airlock::Action::"s3:Op${index}", resource);`);
+    const actions = ['GetObject', 'PutObject', 'DeleteObject', 'ListBucket', 'CreateBucket', 'DeleteBucket', 'GetBucketTagging', 'PutBucketTagging', 'GetBucketPolicy', 'PutBucketPolicy', 'GetObjectAcl', 'PutObjectAcl'];
+    const texts = actions.map((action) => `permit (principal, action == Airlock::Action::"s3:${action}", resource);`);
     const client = await policyClient(texts.join('\n'));
-    const response = await client.decide(request({ call: { action: 's3:Op10' } }));
+    const response = await client.decide(request({ call: { action: 's3:GetObjectAcl' } }));
     expect(response.policyIds).toEqual([expect.stringMatching(/:policy10$/)]);
   });
 
@@ -126,15 +130,18 @@ describe('policy service', () => {
   });
 
   it('derives the action from service and operation when the call has no action', async () => {
-    const client = await policyClient('permit (principal, action == Airlock::Action::"s3:ListBuckets", resource);');
-    const response = await client.decide(request({ call: { action: '', operation: 'ListBuckets', resources: [] } }));
+    const client = await policyClient('permit (principal, action == Airlock::Action::"s3:ListAllMyBuckets", resource);');
+    const response = await client.decide(request({ call: { action: '', operation: 'ListAllMyBuckets', resources: [] } }));
     expect(response.decision).toBe(Decision.DECISION_ALLOW);
   });
 
   it('exposes resource attributes and context to conditions', async () => {
     const client = await policyClient(`
       permit (principal, action, resource)
-      when { resource.account == "123456789012" && resource.region == "eu-west-1" && context.region == "eu-west-1" && context.parameters.Bucket == "logs" };
+      when {
+        resource.account == "123456789012" && resource.region == "eu-west-1" && resource.type == "instance" && context.region == "eu-west-1" &&
+        context.parameters.hasTag("Bucket") && context.parameters.getTag("Bucket") == "logs"
+      };
     `);
     const arn = 'arn:aws:ec2:eu-west-1:123456789012:instance/i-1';
     expect((await client.decide(request({ call: { resources: [arn], parameters: { Bucket: 'logs' } } }))).decision).toBe(
@@ -151,22 +158,22 @@ describe('policy service', () => {
 
   it('uses the "*" resource when the call names none', async () => {
     const client = await policyClient('permit (principal, action, resource == Airlock::Resource::"*");');
-    const response = await client.decide(request({ call: { action: 's3:ListBuckets', resources: [] } }));
+    const response = await client.decide(request({ call: { action: 's3:ListAllMyBuckets', resources: [] } }));
     expect(response.decision).toBe(Decision.DECISION_ALLOW);
     const denied = await (await policyClient('forbid (principal, action, resource);')).decide(
-      request({ call: { action: 's3:ListBuckets', resources: [] } }),
+      request({ call: { action: 's3:ListAllMyBuckets', resources: [] } }),
     );
-    expect(denied.reason).toMatch(/forbids s3:ListBuckets for alice$/);
+    expect(denied.reason).toMatch(/forbids s3:ListAllMyBuckets for alice$/);
   });
 
   it('decides every resource and denies the call when one is forbidden', async () => {
     const client = await policyClient(`
       permit (principal, action, resource);
       @id("protect-prod") @reason("prod is read-only for agents")
-      forbid (principal, action == Airlock::Action::"s3:DeleteObjects", resource) when { resource.arn like "*:::prod/*" };
+      forbid (principal, action == Airlock::Action::"s3:DeleteObject", resource) when { resource.arn like "*:::prod/*" };
     `);
     const response = await client.decide(
-      request({ call: { action: 's3:DeleteObjects', resources: ['arn:aws:s3:::dev/a', 'arn:aws:s3:::prod/b', 'arn:aws:s3:::dev/c'] } }),
+      request({ call: { action: 's3:DeleteObject', resources: ['arn:aws:s3:::dev/a', 'arn:aws:s3:::prod/b', 'arn:aws:s3:::dev/c'] } }),
     );
     expect(response.decision).toBe(Decision.DECISION_DENY);
     expect(response.reason).toBe('prod is read-only for agents');
@@ -216,6 +223,68 @@ describe('policy service', () => {
     expect(ungated.decision).toBe(Decision.DECISION_ALLOW);
     expect(ungated.policyIds).toEqual(['devs-read']);
     expect((await client.decide(request({ call: { action: 's3:DeleteBucket' } }))).decision).toBe(Decision.DECISION_DENY);
+  });
+
+  it('asks for the most specific of several approval permits that gate one resource', async () => {
+    const client = await policyClient(`
+      @id("a-pack-gate") @approval("approvers") permit (principal, action in Airlock::Action::"destroy", resource);
+      @id("terminate-gate") @approval("managers") permit (principal in Airlock::Group::"senior", action == Airlock::Action::"ec2:TerminateInstances", resource);
+    `);
+    const terminate = { service: 'ec2', action: 'ec2:TerminateInstances', resources: ['arn:aws:ec2:eu-west-1:123456789012:instance/i-1'] };
+    expect((await client.decide(request({ principal: { groups: ['senior'] }, call: terminate }))).approval?.approverGroups).toEqual(['managers']);
+    expect((await client.decide(request({ principal: { groups: ['junior'] }, call: terminate }))).approval?.approverGroups).toEqual(['approvers']);
+  });
+
+  it.each([
+    ['an approval: exactly the action on exactly the resources, for no longer than the grant', '@approval("ops") @grant_window("300")', 'ec2:DeleteVolume', ['arn:aws:ec2:eu-west-1:123456789012:volume/vol-1'], '{"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["ec2:DeleteVolume"],"Resource":["arn:aws:ec2:eu-west-1:123456789012:volume/vol-1"]}]}', 300],
+    ['an approval of a call that names no resource', '@approval("ops")', 'ec2:DeleteVolume', [], '{"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["ec2:DeleteVolume"],"Resource":["*"]}]}', 600],
+    ['@scope("action") on a plain permit', '@scope("action")', 's3:GetObject', ['arn:aws:s3:::b/k'], '{"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::b/k"]}]}', 0],
+    ['no @scope: the default, service-wide', '', 's3:GetObject', ['arn:aws:s3:::b/k'], '{"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["s3:*"],"Resource":["*"]}]}', 0],
+    ['@scope("role") and @credential_seconds', '@scope("role") @credential_seconds("1200")', 's3:GetObject', ['arn:aws:s3:::b/k'], '', 1200],
+  ])('fills the credential obligations for %s', async (_name, annotations, action, resources, sessionPolicy, maxCredentialSeconds) => {
+    const client = await policyClient(`${annotations} permit (principal, action, resource);`);
+    const response = await client.decide(request({ call: { service: action.split(':')[0], action, resources } }));
+    expect(response.obligations).toMatchObject({ sessionPolicy, maxCredentialSeconds });
+  });
+
+  it('takes the narrowest scope and the shortest lifetime of the deciding permits', async () => {
+    const client = await policyClient(`
+      @scope("role") @credential_seconds("3600") permit (principal, action, resource);
+      @scope("action") @credential_seconds("900") permit (principal in Airlock::Group::"careful", action, resource);
+    `);
+    const response = await client.decide(request({ principal: { groups: ['careful'] } }));
+    expect(response.obligations).toMatchObject({
+      sessionPolicy: '{"Version":"2012-10-17","Statement":[{"Sid":"Airlock","Effect":"Allow","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::reports/q1.csv"]}]}',
+      maxCredentialSeconds: 900,
+    });
+  });
+
+  it('says when a decision depends on time, so that it is never reused', async () => {
+    const timeless = await policyClient('permit (principal, action, resource);');
+    expect((await timeless.decide(request())).dependsOnTime).toBe(false);
+    const office = await policyClient('permit (principal, action, resource) when { context.time < datetime("2100-01-01") };');
+    expect((await office.decide(request())).dependsOnTime).toBe(true);
+    const young = await policyClient('forbid (principal, action, resource) when { context has sessionAgeSeconds && context.sessionAgeSeconds > 60 };\npermit (principal, action, resource);');
+    expect((await young.decide(request())).dependsOnTime).toBe(true);
+  });
+
+  it('reads time, source address and session age from the request context', async () => {
+    const client = await policyClient(`
+      permit (principal, action, resource) when {
+        context.time >= datetime("2026-11-26T09:00:00Z") && context has sourceIp && context.sourceIp.isInRange(ip("10.0.0.0/8")) &&
+        context has sessionAgeSeconds && context.sessionAgeSeconds < 3600 && principal.kind == "workloads"
+      };
+    `);
+    const context = { time: '2026-11-26T10:00:00Z', sourceIp: '::ffff:10.1.2.3', sessionAgeSeconds: '120', principalKind: 'workloads' };
+    expect((await client.decide(request({ context }))).decision).toBe(Decision.DECISION_ALLOW);
+    for (const changed of [{ time: '2026-11-26T08:00:00Z' }, { sourceIp: '192.0.2.1' }, { sessionAgeSeconds: '7200' }, { principalKind: 'people' }, { sourceIp: 'garbage' }]) {
+      expect((await client.decide(request({ context: { ...context, ...changed } }))).decision).toBe(Decision.DECISION_DENY);
+    }
+  });
+
+  it('rejects @scope values it does not know, and scoping annotations on a forbid', async () => {
+    await expect(policyClient('@scope("bucket") permit (principal, action, resource);')).rejects.toThrow(/@scope\("bucket"\) must be one of: action, service, role/);
+    await expect(policyClient('@scope("role") forbid (principal, action, resource);')).rejects.toThrow(/apply to permit policies only/);
   });
 
   it('merges approval requirements across resources and denies when they share no approver group', async () => {

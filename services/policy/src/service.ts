@@ -20,7 +20,11 @@ export interface PolicyServiceOptions {
    * set without changing its answer; differences are logged (`event: "policy.shadow.diff"`) and counted. It is watched
    * and reloaded with the live set.
    */
-  shadow?: { files: readonly string[] };
+  shadow?: {
+    files: readonly string[];
+    /** How often the running counts are logged (`event: "policy.shadow.summary"`) while calls are compared. @default 60 */
+    reportSeconds?: number;
+  };
 }
 
 export interface PolicyServiceRuntime extends ServiceRuntime<typeof PolicyServiceService> {
@@ -42,6 +46,7 @@ export async function createPolicyService(options: PolicyServiceOptions): Promis
   const { snapshot } = engine;
   logger.info({ files: snapshot.files, policies: snapshot.meta.size, version: snapshot.version }, 'policies loaded');
   const shadow = options.shadow ? new ShadowEvaluator(await createCandidate(options, options.shadow.files), logger) : undefined;
+  let summaries: NodeJS.Timeout | undefined;
   const engines = shadow ? [engine, shadow.candidate] : [engine];
   const signal = options.reloadSignal ?? 'SIGHUP';
   const reloadAll = async (trigger: string) => {
@@ -69,8 +74,14 @@ export async function createPolicyService(options: PolicyServiceOptions): Promis
       const watch = options.watch ?? true;
       if (watch !== false) for (const each of engines) await each.watch(watch === true ? {} : watch);
       if (signal !== false) process.on(signal, onSignal);
+      if (shadow) {
+        summaries = setInterval(() => shadow.report(), (options.shadow?.reportSeconds ?? 60) * 1000);
+        summaries.unref();
+      }
     },
     close: async () => {
+      clearInterval(summaries);
+      shadow?.report();
       if (signal !== false) process.off(signal, onSignal);
       await Promise.all(engines.map((each) => each.close()));
     },

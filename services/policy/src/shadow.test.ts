@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Decision, type DecideRequest, type DecideResponse } from '@airlock/contracts';
+import { Decision, RecordingLevel, type DecideRequest, type DecideResponse } from '@airlock/contracts';
 import { createLogger } from '@airlock/logging';
 import { bindInProcess } from '@airlock/transport';
 import { createPolicyService } from './service.js';
@@ -41,7 +41,8 @@ async function until(condition: () => boolean): Promise<void> {
   while (!condition()) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
-describe('shadow mode', () => {
+// The first policy set a test worker loads waits for Cedar's validator to warm up: about a second, more on a busy machine.
+describe('shadow mode', { timeout: 30_000 }, () => {
   it('answers with the live set, and logs and counts where the candidate would have decided differently', async () => {
     await writeFile(join(dir, 'live.cedar'), '@id("allow-all") permit (principal, action, resource);');
     await writeFile(
@@ -88,6 +89,8 @@ describe('shadow mode', () => {
     await until(() => service.shadow!.stats.compared === 4);
     expect(service.shadow!.stats).toEqual({ compared: 4, differed: 2, failed: 0 });
     await service.close();
+    // The running counts are logged when the service stops (and every shadow.reportSeconds while it serves).
+    expect(lines.filter((line) => line['event'] === 'policy.shadow.summary').at(-1)).toMatchObject({ compared: 4, differed: 2, failed: 0, candidateVersion: service.shadow!.candidate.snapshot.version });
   });
 
   it('refuses to start with a bad candidate, naming it as the shadow set', async () => {
@@ -101,7 +104,11 @@ describe('shadow mode', () => {
   });
 
   it('compares decision, deciding policies, approval requirement and (for denials) the reason', () => {
-    const base: DecideResponse = { decision: Decision.DECISION_DENY, reason: 'a', policyIds: ['x', 'y'], approval: undefined, obligations: undefined };
+    const base: DecideResponse = { decision: Decision.DECISION_DENY, reason: 'a', policyIds: ['x', 'y'], approval: undefined, obligations: undefined, policyVersion: 'v1', dependsOnTime: false };
+    // Another policy version alone is no difference: the versions are what is being compared.
+    expect(differences(base, { ...base, policyVersion: 'v2' })).toEqual([]);
+    const obligations = { maskingProfile: 'default', recording: RecordingLevel.RECORDING_LEVEL_METADATA, sessionPolicy: '{"a":1}', maxCredentialSeconds: 0 };
+    expect(differences({ ...base, obligations }, { ...base, obligations: { ...obligations, sessionPolicy: '' } })).toEqual(['sessionPolicy']);
     expect(differences(base, { ...base, policyIds: ['y', 'x'] })).toEqual([]);
     expect(differences(base, { ...base, reason: 'b' })).toEqual(['reason']);
     const approval = { approverGroups: ['a', 'b'], quorum: 1, pendingTtlSeconds: 900, grantWindowSeconds: 600 };

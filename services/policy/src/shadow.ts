@@ -6,7 +6,7 @@ import type { PolicyEngine } from './engine.js';
 export interface ShadowCounts {
   /** Calls decided by both sets. */
   readonly compared: number;
-  /** Calls the candidate decided differently (decision, deciding policies or approval requirement). */
+  /** Calls the candidate decided differently (decision, deciding policies, approval requirement or session policy). */
   readonly differed: number;
   /** Calls the candidate could not decide (the live answer was unaffected). */
   readonly failed: number;
@@ -23,6 +23,9 @@ export function differences(live: DecideResponse, candidate: DecideResponse): st
       : JSON.stringify([[...response.approval.approverGroups].sort(), response.approval.quorum, response.approval.pendingTtlSeconds, response.approval.grantWindowSeconds]);
   if (approval(live) !== approval(candidate)) fields.push('approval');
   if (live.decision === Decision.DECISION_DENY && candidate.decision === Decision.DECISION_DENY && live.reason !== candidate.reason) fields.push('reason');
+  // With the same decision, a candidate that scopes credentials differently still changes what AWS lets the call do.
+  const sessionPolicy = (response: DecideResponse) => response.obligations?.sessionPolicy ?? '';
+  if (live.decision === candidate.decision && sessionPolicy(live) !== sessionPolicy(candidate)) fields.push('sessionPolicy');
   return fields;
 }
 
@@ -40,8 +43,24 @@ export class ShadowEvaluator {
     private readonly logger: Logger,
   ) {}
 
+  private reported = -1;
+
   get stats(): ShadowCounts {
     return { ...this.counts };
+  }
+
+  /**
+   * Logs the running counts (`event: "policy.shadow.summary"`), with both sets' versions, when calls were compared
+   * since the last report: the number to watch before a candidate ships is `differed`, read from the logs.
+   */
+  report(): void {
+    const seen = this.counts.compared + this.counts.failed;
+    if (seen === this.reported) return;
+    this.reported = seen;
+    this.logger.info(
+      { event: 'policy.shadow.summary', ...this.counts, candidateVersion: this.candidate.snapshot.version, candidateFiles: this.candidate.snapshot.files },
+      `shadow policy set: ${this.counts.differed} of ${this.counts.compared} calls decided differently`,
+    );
   }
 
   observe(request: DecideRequest, live: DecideResponse, liveVersion: string): void {

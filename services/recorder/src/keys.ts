@@ -30,7 +30,37 @@ export function parseObjectKey(prefix: string, key: string): { sessionId: string
   return match?.[1] ? { sessionId, firstSeq: Number(match[1]) } : null;
 }
 
+/** The stream sequence an object's key starts with. */
+export function keySeqOf(key: string): number {
+  const match = /(\d{20})\.ndjson$/.exec(key);
+  return match?.[1] ? Number(match[1]) : 0;
+}
+
 /** Where the end of a session's chain is kept, so that continuing it needs one read and no listing. */
 export function chainHeadKeyFor(prefix: string, sessionId: string): string {
   return `${sessionPrefix(prefix, sessionId)}head.json`;
+}
+
+const hourMs = 3_600_000;
+
+/** The start of the UTC hour `atMs` falls in. */
+export function hourOf(atMs: number): number {
+  return Math.floor(atMs / hourMs) * hourMs;
+}
+
+/** The index partition of one UTC hour: `<indexPrefix><yyyy-mm-ddThh>/`, so listing an hour reads only that hour. */
+export function indexHourPrefix(indexPrefix: string, hourStartMs: number): string {
+  return `${indexPrefix}${new Date(hourStartMs).toISOString().slice(0, 13)}/`;
+}
+
+/** One index entry per recording object and hour it has events in; a rewrite of the same object lands on the same key. */
+export function indexEntryKeyFor(indexPrefix: string, hourStartMs: number, objectKey: string, sessionId: string): string {
+  return `${indexHourPrefix(indexPrefix, hourStartMs)}${sessionId}.${String(keySeqOf(objectKey)).padStart(20, '0')}.json`;
+}
+
+/** The hours from the one `sinceMs` falls in to the one just before `untilMs`, oldest first. */
+export function hoursBetween(sinceMs: number, untilMs: number): number[] {
+  const hours: number[] = [];
+  for (let hour = hourOf(sinceMs); hour < untilMs; hour += hourMs) hours.push(hour);
+  return hours;
 }

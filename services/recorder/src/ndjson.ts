@@ -12,3 +12,15 @@ export function fromNdjson(body: Uint8Array | string): SessionEvent[] {
     .filter((line) => line.trim() !== '')
     .map((line) => SessionEvent.fromJSON(JSON.parse(line)));
 }
+
+/** The event id of one stored line, read without decoding the whole event; undefined for a line without one. */
+export function eventIdOf(line: string): string | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(line);
+    const eventId = (parsed as { eventId?: unknown } | null)?.eventId;
+    return typeof eventId === 'string' && eventId !== '' ? eventId : undefined;
+  } catch {
+    return undefined;
+  }
+}

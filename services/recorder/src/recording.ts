@@ -6,18 +6,25 @@ import type { Logger } from '@airlock/logging';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { splitBatch, type SessionChunk } from './batch.js';
 import type { SigningKey } from './chain.js';
-import { storeChunk, type SessionLink } from './store.js';
+import type { SessionLink } from './chain-walk.js';
+import { observeStore } from './recorder-telemetry.js';
+import { storeChunk, type StoreTarget } from './store.js';
 
 export interface RecordingLoopOptions {
   bus: Bus;
   blob: BlobStore;
   prefix: string;
+  indexPrefix: string;
   batchSize: number;
   durable: string;
   logger: Logger;
   retry?: BackoffOptions;
   /** Signs each object's digest; without it digests are written unsigned. */
   signingKey?: SigningKey;
+  /** Ack wait of the recorder's consumer: how long the bus waits for an ack before delivering an event again. */
+  ackWaitMs: number;
+  /** Pull nothing for this long after starting (see {@link startRecordingLoop}). */
+  startupHoldMs: number;
 }
 
 export interface RecordingLoop {
@@ -27,11 +34,19 @@ export interface RecordingLoop {
 
 /** Long enough that an idle loop costs little, short enough that stop() is prompt even if a bus ignores the signal. */
 const fetchExpiresMs = 1_000;
+/** Past the ack wait, for the bus's redelivery timer to have fired. */
+const redeliveryMarginMs = 500;
 
 /**
- * Pulls session events in bounded batches and writes each session's share of a batch as one object. A message is
- * acked only after its object is stored; when the blob store fails the batch is nak'ed with a delay and the loop
- * backs off, so nothing the bus accepted is dropped and a struggling store is not hammered.
+ * Pulls session events in bounded batches and appends each session's share of a batch to its recording. A message
+ * is acked only after the chain head names its object, so nothing the bus accepted is dropped.
+ *
+ * Order: a session's events must be filed in stream order, but the bus redelivers an unacked event only after its
+ * ack wait, and meanwhile hands out newer ones. So the loop never lets events it holds go back to the bus while it
+ * runs: when the blob store fails it keeps the batch and retries (backing off) until it is stored. Events can still
+ * be left unacked by a recorder that died, or by an ack or a delivery the bus lost while it failed; after either —
+ * on start (startupHoldMs) and once the bus answers again after a failure — the loop pulls nothing for one ack wait,
+ * so those events come back before newer ones.
  */
 export function startRecordingLoop(options: RecordingLoopOptions): RecordingLoop {
   const controller = new AbortController();
@@ -47,68 +62,92 @@ export function startRecordingLoop(options: RecordingLoopOptions): RecordingLoop
 async function run(options: RecordingLoopOptions, signal: AbortSignal): Promise<void> {
   const { bus, batchSize, logger } = options;
   // maxDeliver stays unlimited: a recording must outlast any blob store outage, however long.
-  const consumer: ConsumerSpec = { stream: sessionEventsStream.name, durable: options.durable };
+  const consumer: ConsumerSpec = { stream: sessionEventsStream.name, durable: options.durable, ackWaitMs: options.ackWaitMs };
   const backoff = createBackoff(options.retry);
   // Bounded: a session's link is only a shortcut; a forgotten one is read back from the blob store.
   const links = new Map<string, SessionLink>();
+  const target: StoreTarget = { blob: options.blob, prefix: options.prefix, indexPrefix: options.indexPrefix, links, ...(options.signingKey ? { signingKey: options.signingKey } : {}) };
+  if (options.startupHoldMs > 0) {
+    logger.info({ holdMs: options.startupHoldMs }, 'waiting one ack wait before recording, so that events a stopped recorder left unacked come back first');
+    await sleepUnlessAborted(options.startupHoldMs, signal);
+  }
   while (!signal.aborted) {
+    let messages: ConsumedMessage[];
     try {
       // Messages a fetch returns after an abort are still recorded rather than left to time out.
-      const messages = await bus.fetch(consumer, { max: batchSize, expiresMs: fetchExpiresMs, signal });
-      if (messages.length === 0) continue;
-      const retryInMs = await recordBatch(messages, options, () => backoff.next(), links);
-      if (links.size > 10_000) links.clear();
-      if (retryInMs === undefined) backoff.reset();
-      // Waiting out the nak delay lets the redelivered events come back before newer ones, which keeps objects in order.
-      else await sleepUnlessAborted(retryInMs, signal);
+      messages = await bus.fetch(consumer, { max: batchSize, expiresMs: fetchExpiresMs, signal });
     } catch (error) {
       if (signal.aborted) break;
-      const retryInMs = backoff.next();
-      logger.warn({ error: describe(error), retryInMs }, 'recording session events failed; retrying');
-      await sleepUnlessAborted(retryInMs, signal);
+      logger.warn({ error: describe(error) }, 'pulling session events failed; waiting for the bus');
+      await recoverFromBusFailure(options, signal);
+      continue;
     }
+    if (messages.length === 0) continue;
+    const acked = await recordBatch(messages, target, options, backoff, signal);
+    if (links.size > 10_000) links.clear();
+    if (!acked) await recoverFromBusFailure(options, signal);
   }
 }
 
-/** Stores a batch; resolves with the redelivery delay when some of it could not be stored. */
+/** Waits until the bus answers again, then one ack wait, so events whose ack or delivery it lost come back first. */
+async function recoverFromBusFailure(options: RecordingLoopOptions, signal: AbortSignal): Promise<void> {
+  const backoff = createBackoff(options.retry);
+  while (!signal.aborted) {
+    try {
+      await options.bus.ensureStream({ name: sessionEventsStream.name, subjects: [...sessionEventsStream.subjects] });
+      break;
+    } catch {
+      await sleepUnlessAborted(backoff.next(), signal);
+    }
+  }
+  await sleepUnlessAborted(options.ackWaitMs + redeliveryMarginMs, signal);
+}
+
+/** Stores a batch, retrying each session's chunk until it is stored; resolves false when an ack was not confirmed. */
 async function recordBatch(
   messages: ConsumedMessage[],
+  target: StoreTarget,
   options: RecordingLoopOptions,
-  nextDelay: () => number,
-  links: Map<string, SessionLink>,
-): Promise<number | undefined> {
+  backoff: ReturnType<typeof createBackoff>,
+  signal: AbortSignal,
+): Promise<boolean> {
   const { logger } = options;
   const { chunks, rejected } = splitBatch(messages);
   for (const { message, reason } of rejected) {
     logger.warn({ subject: message.subject, seq: message.seq, reason }, 'dropping a message that is not a session event');
     settle(() => message.term(), logger);
   }
-  let retryInMs: number | undefined;
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      try {
-        const key = await storeChunk(options.blob, options.prefix, chunk, logger, options.signingKey, Date.now, links);
-        logger.debug({ sessionId: chunk.sessionId, key, events: chunk.events.length }, 'session events stored');
-      } catch (error) {
-        const delayMs = (retryInMs ??= nextDelay());
-        logger.warn(
-          { sessionId: chunk.sessionId, firstSeq: chunk.firstSeq, events: chunk.events.length, error: describe(error), retryInMs: delayMs },
-          'storing session events failed; the bus will redeliver them',
-        );
-        for (const message of chunk.messages) settle(() => message.nak(delayMs), logger);
-        return;
-      }
-      await ackAll(chunk, logger);
-    }),
-  );
-  return retryInMs;
+  const results = await Promise.all(chunks.map((chunk) => storeWithRetry(chunk, target, logger, backoff, signal)));
+  if (results.every(Boolean)) backoff.reset();
+  return (await Promise.all(chunks.map((chunk, index) => (results[index] ? ackAll(chunk, logger) : true)))).every(Boolean);
 }
 
-async function ackAll(chunk: SessionChunk, logger: Logger): Promise<void> {
+/** Resolves true once stored; false when the loop was stopped first (the chunk then goes back to the bus at once). */
+async function storeWithRetry(chunk: SessionChunk, target: StoreTarget, logger: Logger, backoff: ReturnType<typeof createBackoff>, signal: AbortSignal): Promise<boolean> {
+  // A stop during the first attempt still lets it finish: the batch in flight is stored, not abandoned.
+  for (let attempt = 0; attempt === 0 || !signal.aborted; attempt++) {
+    try {
+      const key = await observeStore(chunk, () => storeChunk(target, chunk));
+      logger.debug({ sessionId: chunk.sessionId, key: key ?? null, events: chunk.events.length }, key ? 'session events stored' : 'redelivered session events were already stored');
+      return true;
+    } catch (error) {
+      const retryInMs = backoff.next();
+      logger.warn(
+        { sessionId: chunk.sessionId, firstSeq: chunk.firstSeq, events: chunk.events.length, error: describe(error), retryInMs },
+        'storing session events failed; holding them and retrying',
+      );
+      await sleepUnlessAborted(retryInMs, signal);
+    }
+  }
+  for (const message of chunk.messages) settle(() => message.nak(), logger);
+  return false;
+}
+
+async function ackAll(chunk: SessionChunk, logger: Logger): Promise<boolean> {
   const results = await Promise.allSettled(chunk.messages.map((message) => message.ack()));
   const failed = results.filter((result) => result.status === 'rejected').length;
-  // The events are stored; an unacked one comes back and is merged or de-duplicated by event id on read.
-  if (failed > 0) logger.warn({ sessionId: chunk.sessionId, failed }, 'acking stored session events failed');
+  if (failed > 0) logger.warn({ sessionId: chunk.sessionId, failed }, 'acking stored session events failed; they will come back and be skipped as stored');
+  return failed === 0;
 }
 
 /** term() and nak() only fail when the bus is gone; the message then comes back after its ack wait anyway. */

@@ -156,11 +156,42 @@ describe('recorder', () => {
 
     expect((await client.getSession({ sessionId: 's1' })).events).toEqual(s1);
     expect((await client.getSession({ sessionId: 's2' })).events).toEqual(s2);
-    expect((await client.listSessions({ limit: 0 })).sessions).toEqual([
-      { sessionId: 's1', objects: 2, events: 4 },
-      { sessionId: 's2', objects: 2, events: 2 },
+    const range = { limit: 0, sinceMs: 1, untilMs: 10_000, subject: '', role: '', operation: '', decision: '' };
+    expect((await client.listSessions(range)).sessions).toEqual([
+      {
+        sessionId: 's1',
+        objects: 2,
+        events: 4,
+        subject: 'alice',
+        name: 'Alice',
+        roleArn: 'arn:aws:iam::123456789012:role/r',
+        firstAtMs: 1_000,
+        lastAtMs: 1_005,
+        calls: 2,
+        operations: ['s3:GetObject', 's3:ListBuckets'],
+        decisions: ['allow'],
+      },
+      expect.objectContaining({ sessionId: 's2', objects: 2, events: 2, calls: 0, firstAtMs: 1_002, lastAtMs: 1_004 }),
     ]);
-    expect((await client.listSessions({ limit: 1 })).sessions.map((session) => session.sessionId)).toEqual(['s1']);
+    const listed = async (filter: Partial<typeof range>) => (await client.listSessions({ ...range, ...filter })).sessions.map((session) => session.sessionId);
+    expect(await listed({ limit: 1 })).toEqual(['s1']);
+    expect(await listed({ operation: 's3:GetObject' })).toEqual(['s1']);
+    expect(await listed({ operation: 's3:*', decision: 'allow' })).toEqual(['s1']);
+    expect(await listed({ operation: 's3:GetObject', decision: 'deny' })).toEqual([]);
+    expect(await listed({ role: 'r', subject: 'ALICE' })).toEqual(['s1', 's2']);
+    expect(await listed({ sinceMs: 1_004_000_000 - 1, untilMs: 1_004_000_000 })).toEqual([]);
+    expect(await listed({ sinceMs: 1_005, untilMs: 1_006 })).toEqual(['s1']);
+    await expect(client.listSessions({ ...range, decision: 'maybe' })).rejects.toMatchObject({ code: 'InvalidRequest' });
+
+    // An export pages through the same index: every event once, whatever the page size.
+    const exported: string[] = [];
+    let pageToken = '';
+    do {
+      const page = await client.exportEvents({ sinceMs: 1, untilMs: 10_000, pageToken, pageSize: 1 });
+      exported.push(...page.events.map((event) => event.eventId));
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    expect(exported.sort()).toEqual(['e1', 'e2', 'e3', 'e4', 'e5', 'e6']);
   });
 
   it('answers NotFound for a session it never recorded, InvalidRequest for an unsafe id', async () => {

@@ -14,6 +14,8 @@ export interface RecorderOptions {
   blob: BlobStore;
   /** Key prefix of recordings in the blob store. @default 'sessions/' */
   prefix?: string;
+  /** Key prefix of the hourly query index; must not overlap `prefix`. @default 'index/' */
+  indexPrefix?: string;
   /** Most session events pulled and written per round. */
   batchSize: number;
   logger: Logger;
@@ -21,6 +23,13 @@ export interface RecorderOptions {
   durable?: string;
   /** Delays between attempts while the blob store or the bus fails. @default { initialDelayMs: 500, maxDelayMs: 30000 } */
   retry?: BackoffOptions;
+  /** Ack wait of the recorder's consumer; also how long it pauses after a bus failure. @default 10000 */
+  ackWaitMs?: number;
+  /**
+   * Pull nothing for this long after starting, so that events a recorder that died left unacked are redelivered
+   * before newer ones (use the ack wait where a recorder can restart while its bus keeps running). @default 0
+   */
+  startupHoldMs?: number;
   /** Ed25519 key that signs each object's digest (see parseSigningKey); without it digests are unsigned and verify says so. */
   signingKey?: SigningKey;
 }
@@ -31,13 +40,21 @@ export interface RecorderOptions {
  */
 export async function createRecorderService(options: RecorderOptions): Promise<ServiceRuntime<typeof RecorderServiceService>> {
   const prefix = options.prefix ?? 'sessions/';
+  const indexPrefix = options.indexPrefix ?? 'index/';
   const durable = options.durable ?? 'recorder';
+  const ackWaitMs = options.ackWaitMs ?? 10_000;
   if (!Number.isSafeInteger(options.batchSize) || options.batchSize < 1) {
     throw new AirlockError('InvalidConfiguration', `recorder.batchSize must be a positive integer, got ${options.batchSize}`);
   }
   if (prefix !== '' && !prefix.endsWith('/')) {
     // Without the slash, session folders would run into whatever else shares the prefix.
     throw new AirlockError('InvalidConfiguration', `recorder.prefix must end with "/", got "${prefix}"`);
+  }
+  if (!indexPrefix.endsWith('/') || indexPrefix.startsWith(prefix) || prefix.startsWith(indexPrefix)) {
+    throw new AirlockError('InvalidConfiguration', `recorder.indexPrefix must end with "/" and lie outside recorder.prefix ("${prefix}"), got "${indexPrefix}"`);
+  }
+  if (!Number.isSafeInteger(ackWaitMs) || ackWaitMs < 1_000) {
+    throw new AirlockError('InvalidConfiguration', `recorder.ackWaitMs must be at least 1000, got ${ackWaitMs}`);
   }
   let loop: RecordingLoop | undefined;
   let closed = false;
@@ -48,6 +65,7 @@ export async function createRecorderService(options: RecorderOptions): Promise<S
     implementation: createQueryHandlers({
       blob: options.blob,
       prefix,
+      indexPrefix,
       logger: options.logger,
       ...(options.signingKey ? { trustedKeys: { [options.signingKey.keyId]: options.signingKey.publicKey } } : {}),
     }),
@@ -59,14 +77,17 @@ export async function createRecorderService(options: RecorderOptions): Promise<S
         bus: options.bus,
         blob: options.blob,
         prefix,
+        indexPrefix,
         batchSize: options.batchSize,
         durable,
+        ackWaitMs,
+        startupHoldMs: options.startupHoldMs ?? 0,
         logger: options.logger,
         ...(options.retry ? { retry: options.retry } : {}),
         ...(options.signingKey ? { signingKey: options.signingKey } : {}),
       });
       options.logger.info(
-        { durable, prefix, batchSize: options.batchSize, digestKeyId: options.signingKey?.keyId ?? null },
+        { durable, prefix, indexPrefix, batchSize: options.batchSize, ackWaitMs, digestKeyId: options.signingKey?.keyId ?? null },
         options.signingKey ? 'recording session events with signed digests' : 'recording session events; digests are UNSIGNED (no signing key configured)',
       );
     },

@@ -1,108 +1,109 @@
 import type { BlobStore } from '@airlock/blob';
-import type { Logger } from '@airlock/logging';
+import type { SessionEvent } from '@airlock/contracts';
 import type { SessionChunk } from './batch.js';
-import { digestKeyFor, genesisHash, hashesOf, sha256Hex, signDigest, toChainedNdjson, type RecordingDigest, type SigningKey } from './chain.js';
-import { chainHeadKeyFor, objectKeyFor, parseObjectKey, sessionPrefix } from './keys.js';
-import { mergeEvents } from './merge.js';
-import { fromNdjson } from './ndjson.js';
+import { digestKeyFor, genesisHash, sha256Hex, signDigest, toChainedNdjson, type RecordingDigest, type SigningKey } from './chain.js';
+import { parseDigest, readHead, type SessionLink } from './chain-walk.js';
+import { chainHeadKeyFor, indexEntryKeyFor, keySeqOf, objectKeyFor } from './keys.js';
+import { eventIdOf } from './ndjson.js';
+import { indexEntriesFor } from './session-index.js';
+
+export interface StoreTarget {
+  blob: BlobStore;
+  prefix: string;
+  indexPrefix: string;
+  signingKey?: SigningKey;
+  now?: () => number;
+  /** The chain head this recorder wrote last per session: saves a read per object. */
+  links?: Map<string, SessionLink>;
+}
 
 /**
- * Writes one session's chunk as one hash-chained object, then its signed digest, and resolves with the object's key
- * once the blob store holds both. A first delivery cannot find its key taken, so only a redelivered chunk pays for
- * reading what is there.
+ * Appends one session's chunk to its recording: the hash-chained object, its signed digest and its index entries,
+ * then the chain head that names them. Resolves with the object's key, or undefined when a redelivered chunk held
+ * nothing new. Written objects are never rewritten once the head names them (append-only, which suits Object Lock).
  *
- * The chain continues from the session's previous object, found through the session's chain head (one small object
- * rewritten after each chunk) rather than a listing, so recorders sharing the durable consumer continue each other's
- * chains at the cost of one read. Only a redelivered chunk older than the head lists the session to find its link.
+ * Exactly once: a redelivered chunk drops the events the chain already holds (by event id), so an ack lost after
+ * the head was written adds nothing. A crash before the head was written leaves objects the chain does not name;
+ * the redelivered chunk gets the same key (its first sequence), so it replaces them.
  */
-export async function storeChunk(
-  blob: BlobStore,
-  prefix: string,
-  chunk: SessionChunk,
-  logger: Logger,
-  signingKey?: SigningKey,
-  now: () => number = Date.now,
-  links?: Map<string, SessionLink>,
-): Promise<string> {
-  const key = objectKeyFor(prefix, chunk.sessionId, chunk.firstSeq);
-  let events = chunk.events;
-  if ((chunk.messages[0]?.deliveryCount ?? 1) > 1) {
-    const existing = await blob.get(key);
-    if (existing) {
-      try {
-        events = mergeEvents(fromNdjson(existing), events);
-      } catch {
-        // An unreadable object holds nothing recoverable; the redelivered events replace it.
-        logger.warn({ key }, 'stored recording is unreadable; overwriting it with the redelivered events');
-      }
-    }
-  }
-  // The link this recorder wrote last for the session saves a list and two reads per object; a redelivery, or an
-  // object this recorder did not write last, is linked from the blob store.
+export async function storeChunk(target: StoreTarget, chunk: SessionChunk): Promise<string | undefined> {
+  const { blob, prefix, links } = target;
+  const redelivered = chunk.messages.some((message) => message.deliveryCount > 1);
   const cached = links?.get(chunk.sessionId);
-  const redelivered = (chunk.messages[0]?.deliveryCount ?? 1) > 1;
-  const previous = cached && !redelivered && cached.key < key ? cached : await linkBefore(blob, prefix, chunk.sessionId, key);
-  const { text, firstHash, lastHash } = toChainedNdjson(events, previous.lastHash);
+  const head = cached && !redelivered ? cached : await readHead(blob, prefix, chunk.sessionId);
+  let events = chunk.events;
+  let firstSeq = chunk.firstSeq;
+  if (redelivered && head) {
+    const stored = await storedEventIds(blob, head, chunk.firstSeq);
+    const fresh = chunk.events.map((event, index) => ({ event, seq: chunk.messages[index]?.seq ?? chunk.firstSeq })).filter(({ event }) => !event.eventId || !stored.has(event.eventId));
+    if (fresh.length === 0) return undefined;
+    events = fresh.map(({ event }) => event);
+    firstSeq = fresh[0]!.seq;
+  }
+  // Key order is chain order: an event redelivered after newer ones were filed is appended after them, not before.
+  const key = objectKeyFor(prefix, chunk.sessionId, head ? Math.max(firstSeq, keySeqOf(head.key) + 1) : firstSeq);
+  const link = await appendObject(target, chunk.sessionId, key, events, head);
+  links?.set(chunk.sessionId, link);
+  return key;
+}
+
+async function appendObject(target: StoreTarget, sessionId: string, key: string, events: readonly SessionEvent[], previous: SessionLink | undefined): Promise<SessionLink> {
+  const { blob } = target;
+  const previousHash = previous?.lastHash ?? genesisHash;
+  const { text, firstHash, lastHash } = toChainedNdjson(events, previousHash);
   await blob.put(key, text, { contentType: 'application/x-ndjson' });
   const digest: RecordingDigest = signDigest(
     {
       version: 1,
-      sessionId: chunk.sessionId,
+      sessionId,
       objectKey: key,
       objectSha256: sha256Hex(text),
       events: events.length,
       firstEventHash: firstHash,
       lastEventHash: lastHash,
-      previousEventHash: previous.lastHash,
-      previousDigestKey: previous.digestKey,
-      previousDigestSha256: previous.digestSha256,
-      signedAtMs: now(),
+      previousEventHash: previousHash,
+      previousDigestKey: previous?.digestKey ?? '',
+      previousDigestSha256: previous?.digestSha256 ?? '',
+      signedAtMs: (target.now ?? Date.now)(),
       keyId: '',
       signature: '',
     },
-    signingKey,
+    target.signingKey,
   );
   const digestText = `${JSON.stringify(digest)}\n`;
-  await blob.put(digestKeyFor(key), digestText, { contentType: 'application/json' });
-  const link: SessionLink = { key, lastHash, digestKey: digestKeyFor(key), digestSha256: sha256Hex(digestText), previous };
-  await blob.put(chainHeadKeyFor(prefix, chunk.sessionId), JSON.stringify(link), { contentType: 'application/json' });
-  links?.set(chunk.sessionId, link);
-  return key;
+  // The head goes last: until it names the object, a crash leaves nothing the chain depends on.
+  await Promise.all([
+    blob.put(digestKeyFor(key), digestText, { contentType: 'application/json' }),
+    ...indexEntriesFor(sessionId, key, events).map((entry) =>
+      blob.put(indexEntryKeyFor(target.indexPrefix, entry.hourStartMs, key, sessionId), JSON.stringify(entry), { contentType: 'application/json' }),
+    ),
+  ]);
+  const link: SessionLink = { key, lastHash, digestKey: digestKeyFor(key), digestSha256: sha256Hex(digestText) };
+  await blob.put(chainHeadKeyFor(target.prefix, sessionId), JSON.stringify(link), { contentType: 'application/json' });
+  return link;
 }
 
-/** The end of a session's chain as last written, with the link it was chained from. */
-export interface SessionLink extends PreviousLink {
-  key: string;
-  previous: PreviousLink;
-}
-
-interface PreviousLink {
-  lastHash: string;
-  digestKey: string;
-  digestSha256: string;
-}
-
-const genesis: PreviousLink = { lastHash: genesisHash, digestKey: '', digestSha256: '' };
-
-async function linkBefore(blob: BlobStore, prefix: string, sessionId: string, key: string): Promise<PreviousLink> {
-  const stored = await blob.get(chainHeadKeyFor(prefix, sessionId));
-  if (!stored) return genesis;
-  const head = JSON.parse(new TextDecoder().decode(stored)) as SessionLink;
-  if (head.key < key) return head;
-  if (head.key === key) return head.previous;
-  return previousLink(blob, prefix, sessionId, key);
-}
-
-async function previousLink(blob: BlobStore, prefix: string, sessionId: string, key: string): Promise<PreviousLink> {
-  let previousKey: string | undefined;
-  for await (const entry of blob.list(sessionPrefix(prefix, sessionId))) {
-    if (entry.key < key && parseObjectKey(prefix, entry.key)?.sessionId === sessionId && (!previousKey || entry.key > previousKey)) previousKey = entry.key;
+/**
+ * Event ids of the objects that can hold stream sequence `fromSeq` or later, newest first. Objects are keyed by the
+ * first sequence they were filed at and first deliveries arrive in stream order, so every object that can hold
+ * `fromSeq` comes at or after the newest one keyed at or below it; the walk stops there. How far back that is depends
+ * on how late the redelivery is, not on a fixed count.
+ */
+async function storedEventIds(blob: BlobStore, head: SessionLink, fromSeq: number): Promise<Set<string>> {
+  const ids = new Set<string>();
+  const seen = new Set<string>();
+  let digestKey = head.digestKey;
+  while (digestKey && !seen.has(digestKey)) {
+    seen.add(digestKey);
+    const digest = parseDigest(await blob.get(digestKey));
+    if (!digest) break;
+    const body = await blob.get(digest.objectKey);
+    for (const line of body ? new TextDecoder().decode(body).split('\n') : []) {
+      const eventId = eventIdOf(line);
+      if (eventId) ids.add(eventId);
+    }
+    if (keySeqOf(digest.objectKey) <= fromSeq) break;
+    digestKey = digest.previousDigestKey;
   }
-  if (!previousKey) return genesis;
-  const body = await blob.get(previousKey);
-  const lines = body ? new TextDecoder().decode(body).split('\n').filter((line) => line.trim() !== '') : [];
-  const last = lines.length > 0 ? hashesOf(lines[lines.length - 1]!) : undefined;
-  const digestKey = digestKeyFor(previousKey);
-  const digest = await blob.get(digestKey);
-  return { lastHash: last?.hash ?? genesisHash, digestKey: digest ? digestKey : '', digestSha256: digest ? sha256Hex(digest) : '' };
+  return ids;
 }

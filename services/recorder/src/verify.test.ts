@@ -6,13 +6,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileBlobStore, type BlobStore } from '@airlock/blob';
 import type { ConsumedMessage } from '@airlock/bus';
 import type { SessionEvent } from '@airlock/contracts';
-import { createLogger } from '@airlock/logging';
 import type { SessionChunk } from './batch.js';
 import { parseSigningKey, type SigningKey } from './chain.js';
 import { storeChunk } from './store.js';
 import { verifySession } from './verify.js';
 
-const logger = createLogger({ service: 'recorder', level: 'silent' });
 const ended = (eventId: string, atMs: number): SessionEvent => ({ eventId, sessionId: 's1', atMs, edgeId: 'edge-1', body: { $case: 'ended', value: { reason: `r-${eventId}` } } });
 const message = (seq: number): ConsumedMessage => ({ subject: 'x', data: new Uint8Array(), headers: {}, seq, deliveryCount: 1, ack: async () => undefined, nak: () => undefined, term: () => undefined });
 const chunk = (firstSeq: number, ids: string[]): SessionChunk => ({
@@ -37,9 +35,7 @@ describe('recording hash chain and digests', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'airlock-verify-'));
     blob = await createFileBlobStore({ dir });
-    await storeChunk(blob, 'sessions/', chunk(1, ['a', 'b', 'c']), logger, key);
-    await storeChunk(blob, 'sessions/', chunk(4, ['d', 'e']), logger, key);
-    await storeChunk(blob, 'sessions/', chunk(6, ['f']), logger, key);
+    for (const stored of [chunk(1, ['a', 'b', 'c']), chunk(4, ['d', 'e']), chunk(6, ['f'])]) await storeChunk({ blob, prefix: 'sessions/', indexPrefix: 'index/', signingKey: key }, stored);
   });
   afterEach(async () => {
     await blob.close();
@@ -81,6 +77,17 @@ describe('recording hash chain and digests', () => {
     await rm(filePath('00000000000000000004.digest.json'));
     const again = await verifySession(blob, 'sessions/', 's1', trusted);
     expect(again.problems).toContainEqual(expect.objectContaining({ kind: 'gap', key: object(6), line: 1 }));
+  });
+
+  it('reports a missing newest object as truncation, which only the chain head can show', async () => {
+    await rm(filePath('00000000000000000006.ndjson'));
+    expect((await verifySession(blob, 'sessions/', 's1', trusted)).problems).toEqual([expect.objectContaining({ kind: 'truncated', key: object(6), line: 0 })]);
+    // With its digest gone too, what is left is a consistent chain; the head still names the digest.
+    await rm(filePath('00000000000000000006.digest.json'));
+    const report = await verifySession(blob, 'sessions/', 's1', trusted);
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([expect.objectContaining({ kind: 'truncated', key: 'sessions/s1/00000000000000000006.digest.json' })]);
+    expect(report.events).toBe(5);
   });
 
   it('reports swapped lines as reordering', async () => {

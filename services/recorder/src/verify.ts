@@ -1,9 +1,9 @@
 import type { KeyObject } from 'node:crypto';
 import type { BlobStore } from '@airlock/blob';
-import { canonicalOf, chainHash, digestKeyFor, digestSignatureValid, genesisHash, hashesOf, sha256Hex, type RecordingDigest } from './chain.js';
-import { parseObjectKey, sessionPrefix } from './keys.js';
+import { canonicalOf, chainHash, digestKeyFor, digestSignatureValid, genesisHash, hashesOf, sha256Hex } from './chain.js';
+import { parseDigest, walkChain } from './chain-walk.js';
 
-export type ProblemKind = 'tampered' | 'gap' | 'reordered' | 'missing-digest' | 'bad-signature' | 'unsigned' | 'unchained';
+export type ProblemKind = 'tampered' | 'gap' | 'truncated' | 'reordered' | 'missing-digest' | 'bad-signature' | 'unsigned' | 'unchained';
 
 export interface VerificationProblem {
   kind: ProblemKind;
@@ -28,7 +28,10 @@ export interface VerificationReport {
  * Checks a session's recording: every line's hash, the chain from line to line and object to object, each object
  * against its digest (sha256, first/last hash), the chain of digests, and each digest's Ed25519 signature against the
  * trusted keys (by key id). `unsigned` problems are reported but do not fail the report: a recorder without a signing
- * key gives hash-chain evidence only. A missing *last* object (truncation) cannot be seen from the chain alone.
+ * key gives hash-chain evidence only.
+ *
+ * The objects are found from the chain head backwards (see walkChain), so a missing newest object — which a listing
+ * cannot reveal, since nothing after it chains to it — is reported as `truncated`: the head still names it.
  */
 export async function verifySession(
   blob: BlobStore,
@@ -36,21 +39,9 @@ export async function verifySession(
   sessionId: string,
   trustedKeys: Readonly<Record<string, KeyObject>> = {},
 ): Promise<VerificationReport> {
-  const objectKeys: string[] = [];
-  const digestKeys = new Set<string>();
-  for await (const { key } of blob.list(sessionPrefix(prefix, sessionId))) {
-    if (parseObjectKey(prefix, key)?.sessionId === sessionId) objectKeys.push(key);
-    else if (key.endsWith('.digest.json')) digestKeys.add(key);
-  }
-  objectKeys.sort();
-  const problems: VerificationProblem[] = [];
+  const walk = await walkChain(blob, prefix, sessionId);
+  const problems: VerificationProblem[] = walk.problems.map((found) => ({ ...found, line: 0 }));
   const problem = (kind: ProblemKind, key: string, line: number, message: string) => problems.push({ kind, key, line, message });
-
-  // Digests whose object is gone: the object is missing, a gap.
-  const objectDigests = new Set(objectKeys.map(digestKeyFor));
-  for (const digestKey of [...digestKeys].sort()) {
-    if (!objectDigests.has(digestKey)) problem('gap', digestKey.replace(/\.digest\.json$/, '.ndjson'), 0, 'the object is missing but its digest is present');
-  }
 
   const seenHashes = new Set<string>();
   let prevHash = genesisHash;
@@ -58,9 +49,23 @@ export async function verifySession(
   let prevDigestKey = '';
   let prevDigestSha = '';
   let events = 0;
-  let allSigned = objectKeys.length > 0;
-  for (const key of objectKeys) {
-    const body = (await blob.get(key)) ?? new Uint8Array();
+  let objects = 0;
+  let allSigned = walk.keys.length > 0;
+  for (const [index, key] of walk.keys.entries()) {
+    const stored = await blob.get(key);
+    if (!stored) {
+      const last = index === walk.keys.length - 1;
+      problem(last ? 'truncated' : 'gap', key, 0, `the object is missing but its digest is present${last ? ': the end of the recording is gone' : ''}`);
+      // Continue the chain from the missing object's digest, so what follows is judged on its own.
+      const digestBody = await blob.get(digestKeyFor(key));
+      prevHash = (digestBody && parseDigest(digestBody)?.lastEventHash) || prevHash;
+      prevDigestKey = digestKeyFor(key);
+      prevDigestSha = digestBody ? sha256Hex(digestBody) : prevDigestSha;
+      prevKey = key;
+      continue;
+    }
+    objects++;
+    const body = stored;
     const lines = new TextDecoder().decode(body).split('\n');
     if (lines.at(-1) === '') lines.pop();
     let firstHash = '';
@@ -96,12 +101,8 @@ export async function verifySession(
       problem('missing-digest', digestKey, 0, `the digest of ${key} is missing`);
       allSigned = false;
     } else {
-      let digest: RecordingDigest | undefined;
-      try {
-        digest = JSON.parse(new TextDecoder().decode(digestBody)) as RecordingDigest;
-      } catch {
-        problem('tampered', digestKey, 0, 'the digest is not JSON');
-      }
+      const digest = parseDigest(digestBody);
+      if (!digest) problem('tampered', digestKey, 0, 'the digest is not a readable digest (JSON with its object and previous digest)');
       if (digest) {
         if (digest.objectSha256 !== sha256Hex(body)) problem('tampered', key, 0, `the object's sha256 ${sha256Hex(body).slice(0, 12)}… differs from its digest's ${String(digest.objectSha256).slice(0, 12)}…`);
         if (digest.firstEventHash !== firstHash || digest.lastEventHash !== prevHash) problem('tampered', key, 0, 'the first or last event hash differs from the digest');
@@ -132,8 +133,8 @@ export async function verifySession(
   }
   return {
     sessionId,
-    ok: objectKeys.length > 0 && problems.every((p) => p.kind === 'unsigned'),
-    objects: objectKeys.length,
+    ok: objects > 0 && problems.every((p) => p.kind === 'unsigned'),
+    objects,
     events,
     signed: allSigned,
     problems,

@@ -4,6 +4,9 @@ import { corpus } from '../corpus/corpus.js';
 import { profileFor } from '../profiles.js';
 import { createAnswerMasker, type AnswerContext, type MaskingProfile } from './answer-masker.js';
 import { pseudonym } from './operators.js';
+import { MalformedAnswerError } from './structured.js';
+
+const json = (value: unknown) => JSON.stringify(value);
 
 const key = Buffer.from('test-key');
 
@@ -52,21 +55,33 @@ describe('field rules', () => {
       SecretBinary: Buffer.from('[MASKED:secret-binary]').toString('base64'),
     });
     expect(secret.masked).toEqual([
-      { kind: 'secret-binary@SecretBinary', count: 1 },
-      { kind: 'secret-string@SecretString', count: 1 },
+      { kind: 'secret-binary', rule: 'field:SecretBinary', location: 'SecretBinary', count: 1 },
+      { kind: 'secret-string', rule: 'field:SecretString', location: 'SecretString', count: 1 },
     ]);
     const lambda = mask('default', { service: 'lambda', operation: 'GetFunctionConfiguration', contentType: 'application/json' }, '{"FunctionName":"f","Environment":{"Variables":{"A":"one","B":"two"}},"Timeout":3}');
     expect(JSON.parse(lambda.text)).toEqual({ FunctionName: 'f', Environment: { Variables: { A: '[MASKED:env-value]', B: '[MASKED:env-value]' } }, Timeout: 3 });
-    expect(lambda.masked).toEqual([{ kind: 'env-value@**.Environment.Variables{}', count: 2 }]);
+    expect(lambda.masked).toEqual([
+      { kind: 'env-value', rule: 'field:**.Environment.Variables{}', location: 'Environment.Variables.A', count: 1 },
+      { kind: 'env-value', rule: 'field:**.Environment.Variables{}', location: 'Environment.Variables.B', count: 1 },
+    ]);
     const ssm = mask('default', { service: 'ssm', operation: 'GetParameters', contentType: 'application/x-amz-json-1.1' }, '{"Parameters":[{"Name":"a","Type":"String","Value":"plain"},{"Name":"b","Value":"x"}],"InvalidParameters":[]}');
     expect(JSON.parse(ssm.text).Parameters.map((p: { Value: string }) => p.Value)).toEqual(['[MASKED:parameter-value]', '[MASKED:parameter-value]']);
+  });
+
+  it("apply field rules in the protocol's format when the content type names neither JSON nor XML", () => {
+    const body = '{"Name":"db","SecretString":"{\\"password\\":\\"hunter2\\"}"}';
+    for (const contentType of ['text/html; charset=utf-8', '']) {
+      expect(JSON.parse(mask('default', { service: 'secretsmanager', operation: 'GetSecretValue', contentType }, body).text)).toEqual({ Name: 'db', SecretString: '[MASKED:secret-string]' });
+    }
+    const xml = '<GetPasswordDataResponse><passwordData>c2VjcmV0</passwordData></GetPasswordDataResponse>';
+    expect(mask('default', { service: 'ec2', operation: 'GetPasswordData', contentType: '' }, xml).text).toContain('<passwordData>[MASKED:password]</passwordData>');
   });
 
   it('mask XML answers by element path below the result element', () => {
     const xml = '<GetPasswordDataResponse><requestId>r</requestId><passwordData>c2VjcmV0&amp;</passwordData></GetPasswordDataResponse>';
     const { text, masked } = mask('default', { service: 'ec2', operation: 'GetPasswordData', contentType: 'text/xml' }, xml);
     expect(text).toBe('<GetPasswordDataResponse><requestId>r</requestId><passwordData>[MASKED:password]</passwordData></GetPasswordDataResponse>');
-    expect(masked).toEqual([{ kind: 'password@passwordData', count: 1 }]);
+    expect(masked).toEqual([{ kind: 'password', rule: 'field:passwordData', location: 'passwordData', count: 1 }]);
     const rds = '<DescribeDBInstancesResponse><DescribeDBInstancesResult><DBInstances><DBInstance><PendingModifiedValues><MasterUserPassword><![CDATA[p<w]]></MasterUserPassword></PendingModifiedValues></DBInstance></DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>';
     const out = mask('default', { service: 'rds', operation: 'DescribeDBInstances', contentType: 'text/xml' }, rds).text;
     expect(out).toContain('<MasterUserPassword>[MASKED:password]</MasterUserPassword>');
@@ -94,9 +109,30 @@ describe('field rules', () => {
     expect(xml.text).toBe('<R><Name>n</Name></R>');
   });
 
-  it('pass through what is not JSON after all', () => {
-    const body = '<html>not json "SecretString": x</html>';
-    expect(mask('default', { service: 'secretsmanager', operation: 'GetSecretValue', contentType: 'application/json' }, body).text).toBe(body);
+  it('refuse an answer that is not the JSON its content type says, since field rules cannot be applied to it', () => {
+    const context = { service: 'secretsmanager', operation: 'GetSecretValue', contentType: 'application/json' };
+    for (const body of ['<html>not json "SecretString": x</html>', '{"Name":"n" "SecretString":"hunter2"}', '{"Name":"n"} {"SecretString":"hunter2"}']) {
+      expect(() => mask('default', context, body)).toThrow(MalformedAnswerError);
+    }
+  });
+
+  it('name where each mask was, for field rules and detectors alike, and never the value', () => {
+    const context = { service: 'lambda', operation: 'ListFunctions', contentType: 'application/json' };
+    const body = json({
+      Functions: [
+        { FunctionName: 'a', Description: 'uses AKIAIOSFODNN7EXAMPLE', Environment: { Variables: { TOKEN: 'x' } } },
+        { FunctionName: 'b', Description: 'AKIAIOSFODNN7EXAMPLE again', Environment: { Variables: { TOKEN: 'y' } } },
+      ],
+    });
+    const whole = mask('default', context, body);
+    expect(whole.masked).toEqual([
+      { kind: 'env-value', rule: 'field:**.Environment.Variables{}', location: 'Functions[].Environment.Variables.TOKEN', count: 2 },
+      { kind: 'aws-access-key-id', rule: 'detector:aws-access-key-id', location: 'Functions[].Description', count: 2 },
+    ]);
+    expect(JSON.stringify(whole.masked)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+    // Member names can be data: a name that is itself a secret is masked in the location too.
+    const keyed = mask('pii', { service: 'dynamodb', operation: 'GetItem', contentType: 'application/x-amz-json-1.0' }, json({ Item: { 'jane@example.com': { S: 'jane@example.com' } } }));
+    expect(JSON.stringify(keyed.masked)).not.toContain('jane@example.com');
   });
 });
 
@@ -192,7 +228,7 @@ describe('properties', () => {
         );
       }
     }
-  });
+  }, 30_000);
 
   const plantable = fc.constantFrom(
     'AKIAIOSFODNN7EXAMPLE',

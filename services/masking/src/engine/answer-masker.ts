@@ -1,9 +1,10 @@
-import type { MaskedValue } from '@airlock/contracts';
 import type { Detector } from './detector.js';
-import { compileRules, fieldRulesFor } from './field-rules.js';
+import { answerFormatOf, compileRules, fieldRulesFor } from './field-rules.js';
+import { createJsonFieldMasker } from './json.js';
 import { applyOperator, redact, type Operator } from './operators.js';
 import { createStreamMasker, type StreamMasker } from './stream-masker.js';
-import { createJsonFieldMasker, type TextTransform } from './structured.js';
+import type { ByteTransform } from './structured.js';
+import { Tally } from './tally.js';
 import { createXmlFieldMasker } from './xml.js';
 
 /** What a profile does: which detectors run, whether field rules apply, and the operator per kind. */
@@ -31,41 +32,60 @@ export function structureOf(contentType: string): 'json' | 'xml' | 'text' {
 
 /**
  * Masks one answer: field rules first (JSON or XML, by path), then detectors over every byte of the result, which
- * covers every string value and text body. Both stages are split-invariant, so their composition is too.
+ * covers every string value and text body. Both stages are split-invariant, so their composition is too. The
+ * field-rule stage also tells the detectors where in the answer each of their matches lies.
  */
 export function createAnswerMasker(profile: MaskingProfile, context: AnswerContext, key: Buffer): StreamMasker {
-  const operatorFor = (kind: string): Operator => {
-    const operators = profile.operators;
-    return operators && Object.hasOwn(operators, kind) ? operators[kind]! : redact;
-  };
-  const policy = { operatorFor, key };
-  const detectors = createStreamMasker(profile.detectors, (kind, secret) => applyOperator(operatorFor(kind), kind, secret, key));
-  let fields: TextTransform | undefined;
+  const operators = profile.operators;
+  const operatorFor = (kind: string): Operator => (operators && Object.hasOwn(operators, kind) ? operators[kind]! : redact);
+  const policy = { operatorFor, key, drops: Object.values(operators ?? {}).some((operator) => operator.op === 'drop') };
+  const replace = (kind: string, secret: string) => applyOperator(operatorFor(kind), kind, secret, key);
+  // Member names are data too (a map keyed by e-mail addresses): locations are masked like values before they are kept.
+  const clean = (location: string) => (location === '' ? '' : maskText(profile.detectors, location));
+  const fieldTally = new Tally(clean);
+  let fields: ByteTransform | undefined;
   if (profile.fieldRules) {
     const rules = compileRules(fieldRulesFor(context.service, context.operation));
-    const structure = structureOf(context.contentType);
-    // A JSON answer without a content type (some json services) is recognised by the JSON transform's own tolerance.
     if (!rules.empty) {
-      if (structure === 'json' || (structure === 'text' && context.contentType === '')) fields = createJsonFieldMasker(rules, policy);
-      else if (structure === 'xml') fields = createXmlFieldMasker(rules, policy, context.operation);
+      // A content type that names JSON or XML is believed (SQS answers query-protocol requests in XML); anything
+      // else (none, or text/html as moto sends for Secrets Manager) means the protocol's own format: an answer that
+      // has field rules is the operation's structured output, never a free-form body.
+      const named = structureOf(context.contentType);
+      const structure = named === 'text' ? (answerFormatOf(context.service) ?? 'json') : named;
+      fields = structure === 'json' ? createJsonFieldMasker(rules, policy, fieldTally) : createXmlFieldMasker(rules, policy, context.operation, fieldTally);
     }
   }
+  const detectors = createStreamMasker(profile.detectors, replace, fields, new Tally(clean));
   if (!fields) return detectors;
   const stage = fields;
   return {
     push(chunk) {
-      const text = stage.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
-      return text.length > 0 ? detectors.push(Buffer.from(text, 'latin1')) : Buffer.alloc(0);
+      const text = stage.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      return text.length > 0 ? detectors.push(text) : Buffer.alloc(0);
     },
     end() {
       const rest = stage.end();
-      return Buffer.concat([detectors.push(Buffer.from(rest, 'latin1')), detectors.end()]);
+      return Buffer.concat([detectors.push(rest), detectors.end()]);
     },
-    masked(): MaskedValue[] {
-      const all = new Map<string, number>();
-      for (const { kind, count } of detectors.masked()) all.set(kind, count);
-      for (const [kind, count] of stage.counts) all.set(kind, (all.get(kind) ?? 0) + count);
-      return [...all].sort(([a], [b]) => (a < b ? -1 : 1)).map(([kind, count]) => ({ kind, count }));
+    masked() {
+      return [...fieldTally.values(), ...detectors.masked()];
     },
   };
+}
+
+const locationMaskers = new WeakMap<readonly Detector[], Map<string, string>>();
+/** A short text with the detectors applied (remembered: member names repeat). */
+function maskText(detectors: readonly Detector[], text: string): string {
+  let known = locationMaskers.get(detectors);
+  if (!known) {
+    known = new Map();
+    locationMaskers.set(detectors, known);
+  }
+  const cached = known.get(text);
+  if (cached !== undefined) return cached;
+  const masker = createStreamMasker(detectors);
+  const masked = Buffer.concat([masker.push(Buffer.from(text, 'latin1')), masker.end()]).toString('latin1');
+  if (known.size > 10_000) known.clear();
+  known.set(text, masked);
+  return masked;
 }

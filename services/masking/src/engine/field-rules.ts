@@ -99,31 +99,99 @@ export function fieldRulesFor(service: string, operation: string): readonly Fiel
   return result;
 }
 
-/** A compiled rule set: which rule, if any, covers a path of member names ('[]' for list elements). */
-export interface RuleMatcher {
-  match(path: readonly string[]): FieldRule | undefined;
-  readonly empty: boolean;
+/**
+ * Where a walk down an answer stands against the rules: the rule positions still alive (rule index and the next
+ * segment it needs). Rules starting with `**` are alive at every depth and are not listed. Shared and never mutated.
+ */
+export type MatchState = readonly number[];
+
+/**
+ * The wire format of an operation's answers, from its service's protocol (by signing name): what field rules are
+ * written against. undefined for a service the catalogue does not know.
+ */
+export function answerFormatOf(service: string): 'json' | 'xml' | undefined {
+  for (const id of new Set([...servicesBySigningName(service), service])) {
+    const protocol = catalogueService(id)?.p;
+    if (protocol === 'json' || protocol === 'rest-json') return 'json';
+    if (protocol === 'query' || protocol === 'ec2' || protocol === 'rest-xml') return 'xml';
+  }
+  return undefined;
 }
 
+/** A compiled rule set: which rule, if any, covers a path of member names ('[]' for list elements). */
+export interface RuleMatcher {
+  readonly empty: boolean;
+  /** The whole path at once (XML). */
+  match(path: readonly string[]): FieldRule | undefined;
+  /** The state at the top-level value, and the rule that covers the top-level value itself (path "."), if any. */
+  readonly root: { state: MatchState; rule?: FieldRule | undefined };
+  /**
+   * One step down: into the member named by `bytes[start, end)` (latin1, compared regardless of ASCII case), or into a
+   * list element when `bytes` is undefined. Allocation-free when no rule can match below (the common case).
+   */
+  step(state: MatchState, bytes: Uint8Array | undefined, start: number, end: number): { state: MatchState; rule?: FieldRule | undefined };
+}
+
+const emptyState: MatchState = [];
+const noMatch = { state: emptyState };
+/** Rule positions are packed as rule index × 256 + segment index. */
+const segmentBits = 256;
+
+const compiledRules = new WeakMap<readonly FieldRule[], RuleMatcher>();
+
+/** Compiled once per rule list (fieldRulesFor caches its lists, so an operation's rules compile once). */
 export function compileRules(rules: readonly FieldRule[]): RuleMatcher {
+  let matcher = compiledRules.get(rules);
+  if (!matcher) {
+    matcher = compile(rules);
+    compiledRules.set(rules, matcher);
+  }
+  return matcher;
+}
+
+function compile(rules: readonly FieldRule[]): RuleMatcher {
   const compiled = rules.map((rule) => {
     const segments = rule.path === '.' ? [] : rule.path.split('.').map((segment) => segment.toLowerCase());
     const anywhere = segments[0] === '**';
-    return { rule, segments: anywhere ? segments.slice(1) : segments, anywhere };
+    const rest = anywhere ? segments.slice(1) : segments;
+    return { rule, segments: rest, codes: rest.map((segment) => Buffer.from(segment, 'latin1')), anywhere };
   });
+  const anywhere = compiled.flatMap((entry, index) => (entry.anywhere && entry.segments.length > 0 ? [index] : []));
   const memo = new Map<string, FieldRule | null>();
   const find = (path: readonly string[]): FieldRule | undefined => {
-      for (const { rule, segments, anywhere } of compiled) {
-        // A rule covers its member and everything under it.
-        const starts = anywhere ? path.length - segments.length + 1 : Math.min(1, path.length - segments.length + 1);
-        for (let at = 0; at < starts; at++) {
-          if (segments.every((segment, i) => segmentMatches(segment, path[at + i]))) return rule;
-        }
+    for (const { rule, segments, anywhere: any } of compiled) {
+      // A rule covers its member and everything under it.
+      const starts = any ? path.length - segments.length + 1 : Math.min(1, path.length - segments.length + 1);
+      for (let at = 0; at < starts; at++) {
+        if (segments.every((segment, i) => segmentMatches(segment, path[at + i]))) return rule;
       }
-      return undefined;
+    }
+    return undefined;
   };
+
+  function segmentFits(code: Buffer, bytes: Uint8Array | undefined, start: number, end: number): boolean {
+    if (bytes === undefined) return code.length === 2 && code[0] === 0x5b && code[1] === 0x5d; // []
+    if (code.length === 2 && code[0] === 0x7b && code[1] === 0x7d) return true; // {} : any member
+    if (code.length !== end - start) return false;
+    for (let i = 0; i < code.length; i++) {
+      let c = bytes[start + i]!;
+      if (c >= 0x41 && c <= 0x5a) c += 0x20;
+      if (c !== code[i]) return false;
+    }
+    return true;
+  }
+
+  const initial: number[] = [];
+  let rootRule: FieldRule | undefined;
+  compiled.forEach((entry, index) => {
+    if (entry.anywhere) return;
+    if (entry.segments.length === 0) rootRule ??= entry.rule;
+    else initial.push(index * segmentBits);
+  });
+
   return {
     empty: compiled.length === 0,
+    root: { state: initial.length > 0 ? initial : emptyState, rule: rootRule },
     match(path) {
       if (compiled.length === 0) return undefined;
       const key = path.join('\u0000');
@@ -134,6 +202,23 @@ export function compileRules(rules: readonly FieldRule[]): RuleMatcher {
       memo.set(key, rule ?? null);
       return rule;
     },
+    step(state, bytes, start, end) {
+      if (state.length === 0 && anywhere.length === 0) return noMatch;
+      let next: number[] | undefined;
+      let best = -1;
+      // Alive positions first, then every `**` rule from its first segment.
+      for (let k = 0; k < state.length + anywhere.length; k++) {
+        const ruleIndex = k < state.length ? Math.floor(state[k]! / segmentBits) : anywhere[k - state.length]!;
+        const segment = k < state.length ? state[k]! % segmentBits : 0;
+        const codes = compiled[ruleIndex]!.codes;
+        if (!segmentFits(codes[segment]!, bytes, start, end)) continue;
+        if (segment + 1 === codes.length) {
+          if (best < 0 || ruleIndex < best) best = ruleIndex;
+        } else (next ??= []).push(ruleIndex * segmentBits + segment + 1);
+      }
+      if (best < 0 && next === undefined) return noMatch;
+      return { state: next ?? emptyState, rule: best < 0 ? undefined : compiled[best]!.rule };
+    },
   };
 }
 
@@ -141,11 +226,6 @@ function segmentMatches(rule: string, actual: string | undefined): boolean {
   if (actual === undefined) return false;
   if (rule === '{}') return actual !== '[]';
   return rule === actual.toLowerCase();
-}
-
-/** The location written into mask events: the path with list positions left out. */
-export function locationOf(path: readonly string[]): string {
-  return path.join('.').replaceAll('.[]', '[]');
 }
 
 function overlaps(a: string, b: string): boolean {

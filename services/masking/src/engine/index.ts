@@ -6,3 +6,4 @@ export { maskBuffer } from './mask-buffer.js';
 export { compileRules, fieldRulesFor, type FieldRule } from './field-rules.js';
 export { applyOperator, pseudonym, pseudonymKey, pseudonymKeyEnv, type Operator } from './operators.js';
 export { createAnswerMasker, structureOf, type AnswerContext, type MaskingProfile } from './answer-masker.js';
+export { MalformedAnswerError } from './structured.js';

@@ -49,11 +49,9 @@ describe('masking engine', () => {
   it('masks STS credentials in XML, keeping the tags', () => {
     const { text, masked } = mask(stsXml);
     expect(text).toBe(maskedStsXml);
-    expect(masked).toEqual([
-      { kind: 'aws-access-key-id', count: 1 },
-      { kind: 'aws-secret-key', count: 1 },
-      { kind: 'aws-session-token', count: 1 },
-    ]);
+    expect(masked).toEqual(
+      ['aws-access-key-id', 'aws-secret-key', 'aws-session-token'].map((kind) => ({ kind, rule: `detector:${kind}`, location: '', count: 1 })),
+    );
   });
 
   it('masks credentials in JSON, whatever the key case and spacing, and in JSON inside a JSON string', () => {
@@ -71,7 +69,7 @@ describe('masking engine', () => {
     const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
     const { text, masked } = mask(`key:\n${pem}\ncert:\n${cert}\n`);
     expect(text).toBe(`key:\n[MASKED:private-key]\ncert:\n${cert}\n`);
-    expect(masked).toEqual([{ kind: 'private-key', count: 1 }]);
+    expect(masked).toEqual([{ kind: 'private-key', rule: 'detector:private-key', location: '', count: 1 }]);
     expect(mask('-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----').text).toBe('[MASKED:private-key]');
     expect(mask('{"KeyMaterial":"-----BEGIN OPENSSH PRIVATE KEY-----\\nb3Blbn\\n-----END OPENSSH PRIVATE KEY-----"}').text).toBe(
       '{"KeyMaterial":"[MASKED:private-key]"}',

@@ -1,5 +1,6 @@
 import type { MaskedValue } from '@airlock/contracts';
 import { replacementFor, type Detector } from './detector.js';
+import { nowhere, Tally, type Place } from './tally.js';
 
 /** Masks one stream, chunk by chunk, holding back only what a later chunk could still change. */
 export interface StreamMasker {
@@ -7,12 +8,46 @@ export interface StreamMasker {
   push(chunk: Uint8Array): Buffer;
   /** Ends the stream and returns whatever was held back, masked. */
   end(): Buffer;
-  /** Counts of masked values by kind so far (never the values), sorted by kind. */
+  /** What was masked so far, by rule and location (never the values). */
   masked(): MaskedValue[];
 }
 
 /** Turns a matched secret into its replacement text (redact, keep-last-N, pseudonym); the default redacts. */
 export type Replace = (kind: string, secret: string) => string;
+
+/** Where in the stream's structure an input offset lies (a field-rule stage before the detectors knows). */
+export interface Locator {
+  locate(offset: number): Place;
+  /** Offsets before this will not be asked about again. */
+  forget(offset: number): void;
+}
+
+interface Scan {
+  longestPrefix: number;
+  maxBack: number;
+  context: number;
+  prefixScan: RegExp | undefined;
+}
+/** Compiled once per detector list (profiles are constants). */
+const scans = new WeakMap<readonly Detector[], Scan>();
+function scanFor(detectors: readonly Detector[]): Scan {
+  const known = scans.get(detectors);
+  if (known) return known;
+  const prefixes = [...new Set(detectors.flatMap((detector) => detector.prefixes))];
+  const maxBack = Math.max(0, ...detectors.map((detector) => detector.back?.max ?? 0));
+  const caseless = new Set(detectors.filter((detector) => detector.ignoreCase).flatMap((detector) => detector.prefixes));
+  const scan: Scan = {
+    longestPrefix: Math.max(0, ...prefixes.map((prefix) => prefix.length)),
+    maxBack,
+    context: Math.max(1, maxBack, ...detectors.map((detector) => detector.lookbehind ?? 1)),
+    // One scan finds every candidate; each detector then checks its own case rule. The prefixes are one alternation
+    // factored as a trie (`s(?:ecret|k_live_)`), and those of case-insensitive detectors are spelled as character
+    // classes ([Pp][Aa]…) rather than with the `i` flag: measured on JSON answers, each makes the scan 15–30 % faster.
+    prefixScan: prefixes.length > 0 ? new RegExp(alternation(prefixes.map((prefix) => regexUnits(prefix, caseless.has(prefix)))), 'g') : undefined,
+  };
+  scans.set(detectors, scan);
+  return scan;
+}
 
 /**
  * The stream is scanned left to right for detector prefixes; where one occurs, detectors are tried in order, a match is
@@ -24,14 +59,18 @@ export type Replace = (kind: string, secret: string) => string;
  * Bytes are handled as latin1 text, one character per byte: the patterns are ASCII, other bytes pass unchanged, and a
  * UTF-8 character split between chunks is never an issue.
  */
-export function createStreamMasker(detectors: readonly Detector[], replace: Replace = (kind) => replacementFor(kind)): StreamMasker {
-  const prefixes = [...new Set(detectors.flatMap((detector) => detector.prefixes))];
-  const longestPrefix = Math.max(0, ...prefixes.map((prefix) => prefix.length));
-  const maxBack = Math.max(0, ...detectors.map((detector) => detector.back?.max ?? 0));
-  const context = Math.max(1, maxBack, ...detectors.map((detector) => detector.lookbehind ?? 1));
-  // Case-insensitive here so that one scan finds every candidate; each detector then checks its own case rule.
-  const prefixScan = prefixes.length > 0 ? new RegExp(prefixes.map(escapeRegExp).join('|'), 'gi') : undefined;
-  const counts = new Map<string, number>();
+export function createStreamMasker(
+  detectors: readonly Detector[],
+  replace: Replace = (kind) => replacementFor(kind),
+  where?: Locator,
+  tally: Tally = new Tally(),
+): StreamMasker {
+  const { longestPrefix, maxBack, context } = scanFor(detectors);
+  // A copy per stream: lastIndex is state.
+  const shared = scanFor(detectors).prefixScan;
+  const prefixScan = shared ? new RegExp(shared) : undefined;
+  /** Absolute input offset of carry[0]. */
+  let carryAt = 0;
   /** The last characters already passed on: what lookbehinds at the start of `carry` must see. */
   let before = '';
   /** Characters not yet decided. */
@@ -64,7 +103,8 @@ export function createStreamMasker(detectors: readonly Detector[], replace: Repl
         }
         out.push(text.slice(emitted, outcome.start), outcome.replacement);
         emitted = outcome.end;
-        counts.set(outcome.kind, (counts.get(outcome.kind) ?? 0) + 1);
+        const place = where ? where.locate(carryAt + outcome.start - start) : nowhere;
+        tally.add(outcome.kind, outcome.rule, place.key, place.text);
         prefixScan.lastIndex = outcome.end;
       }
     }
@@ -74,6 +114,8 @@ export function createStreamMasker(detectors: readonly Detector[], replace: Repl
     const decided = Math.max(emitted, holdFrom);
     out.push(text.slice(emitted, decided));
     carry = text.slice(decided);
+    carryAt += decided - start;
+    where?.forget(carryAt);
     scanFrom = Math.max(0, scanUntil - decided);
     before = text.slice(Math.max(0, decided - context), decided);
     return Buffer.from(out.join(''), 'latin1');
@@ -85,7 +127,7 @@ export function createStreamMasker(detectors: readonly Detector[], replace: Repl
     at: number,
     floor: number,
     final: boolean,
-  ): { kind: string; start: number; end: number; replacement: string } | 'undecided' | undefined {
+  ): { kind: string; rule: string; start: number; end: number; replacement: string } | 'undecided' | undefined {
     for (const detector of detectors) {
       if (!detector.prefixes.some((prefix) => startsWith(text, at, prefix, detector.ignoreCase))) continue;
       if (detector.head) {
@@ -108,6 +150,7 @@ export function createStreamMasker(detectors: readonly Detector[], replace: Repl
       if (detector.accept && !detector.accept(secret)) continue;
       return {
         kind: detector.kind,
+        rule: detectorRule(detector),
         start: from,
         end: from + match[0].length,
         replacement: keepHead + replace(detector.kind, secret) + keepTail,
@@ -129,14 +172,55 @@ export function createStreamMasker(detectors: readonly Detector[], replace: Repl
       return rest;
     },
     masked() {
-      return [...counts].sort(([a], [b]) => (a < b ? -1 : 1)).map(([kind, count]) => ({ kind, count }));
+      return tally.values();
     },
   };
+}
+
+const detectorRules = new WeakMap<Detector, string>();
+/** How a detector is named in mask events: `detector:<kind>`. */
+function detectorRule(detector: Detector): string {
+  let name = detectorRules.get(detector);
+  if (name === undefined) {
+    name = `detector:${detector.kind}`;
+    detectorRules.set(detector, name);
+  }
+  return name;
 }
 
 function startsWith(text: string, at: number, prefix: string, ignoreCase: boolean): boolean {
   const candidate = text.slice(at, at + prefix.length);
   return ignoreCase ? candidate.toLowerCase() === prefix.toLowerCase() : candidate === prefix;
+}
+
+/** A literal as regex units, one per character: the escaped character, or `[xX]` when case does not matter. */
+function regexUnits(text: string, ignoreCase: boolean): string[] {
+  return [...text].map((char) => (ignoreCase && char.toLowerCase() !== char.toUpperCase() ? `[${char.toLowerCase()}${char.toUpperCase()}]` : escapeRegExp(char)));
+}
+
+/** An alternation of literals (as regex units) with common beginnings factored out. */
+function alternation(literals: readonly string[][]): string {
+  interface Node {
+    children: Map<string, Node>;
+    end: boolean;
+  }
+  const root: Node = { children: new Map(), end: false };
+  for (const units of literals) {
+    let node = root;
+    for (const unit of units) {
+      let child = node.children.get(unit);
+      if (!child) node.children.set(unit, (child = { children: new Map(), end: false }));
+      node = child;
+    }
+    node.end = true;
+  }
+  const render = (node: Node): string => {
+    const branches = [...node.children].map(([unit, child]) => unit + render(child));
+    if (branches.length === 0) return '';
+    if (branches.length === 1 && !node.end) return branches[0]!;
+    return `(?:${branches.join('|')})${node.end ? '?' : ''}`;
+  };
+  return render(root);
 }
 
 function escapeRegExp(text: string): string {

@@ -1,29 +1,39 @@
 import type { FieldRule, RuleMatcher } from './field-rules.js';
-import { countKey, fromBytes, toBytes, valueCap, type FieldPolicy, type TextTransform } from './structured.js';
 import { applyOperator } from './operators.js';
+import { fieldRuleName, fromBytes, MalformedAnswerError, toBytes, valueCap, type ByteTransform, type FieldPolicy } from './structured.js';
+import type { Tally } from './tally.js';
 
 const tagCap = 65_536;
 
 /**
  * XML (query, ec2 and rest-xml answers): a tokenizer that tracks the element path below the root (and below
  * `<Operation>Result` for query answers), with `member` and `item` elements as list elements (`[]`). Text in an
- * element a rule covers is replaced; an element whose rule says "drop" disappears.
+ * element a rule covers is replaced; an element whose rule says "drop" disappears. Markup longer than a bound is not
+ * what an AWS answer holds: the answer is refused (MalformedAnswerError).
+ *
+ * Text is handled as latin1 (one character per byte), so output offsets are byte offsets; each start tag leaves a mark
+ * (its output offset and path) so that detector matches can be given a location.
  */
-export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, operation: string): TextTransform {
-  const counts = new Map<string, number>();
+export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, operation: string, tally: Tally): ByteTransform {
   const stack: string[] = [];
-  let mode: 'text' | 'markup' | 'comment' | 'cdata' | 'broken' = 'text';
+  let mode: 'text' | 'markup' | 'comment' | 'cdata' = 'text';
   let markup = '';
   /** Progress through the terminator of a comment or CDATA section. */
   let terminator = 0;
   let quote = '';
   let activeRule: FieldRule | undefined;
+  let activeLocation = '';
   let activeDepth = 0;
   let dropDepth = -1;
   /** Text of a covered element so far (undefined once over the cap); '' when none is pending. */
   let held: string | undefined = '';
   let heldAny = false;
   const resultName = `${operation}Result`.toLowerCase();
+  /** Output bytes before the current chunk. */
+  let outBase = 0;
+  const markOffsets: number[] = [];
+  const markPaths: string[][] = [];
+  let markHead = 0;
 
   function rulePath(): string[] {
     const names = stack.slice(1);
@@ -31,7 +41,7 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     return names.map((name) => (name === 'member' || name === 'item' ? '[]' : name));
   }
 
-  function replaceHeld(out: string[]): void {
+  function replaceHeld(out: Output): void {
     if (!heldAny) return;
     const rule = activeRule!;
     if (held !== undefined && held.trim() === '') out.push(held);
@@ -41,8 +51,7 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
       let text = applyOperator(operator, rule.kind, value ?? '', policy.key);
       if (rule.base64) text = Buffer.from(text, 'utf8').toString('base64');
       out.push(toBytes(escapeXml(text)));
-      const key = countKey(rule);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
+      tally.add(rule.kind, fieldRuleName(rule), activeLocation, () => activeLocation);
     }
     held = '';
     heldAny = false;
@@ -57,7 +66,7 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
   }
 
   function run(text: string, final: boolean): string {
-    const out: string[] = [];
+    const out = new Output();
     const emit = (part: string) => {
       if (dropDepth < 0) out.push(part);
     };
@@ -65,10 +74,6 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     const n = text.length;
     while (i < n) {
       switch (mode) {
-        case 'broken':
-          out.push(text.slice(i));
-          i = n;
-          break;
         case 'text': {
           let j = text.indexOf('<', i);
           if (j < 0) j = n;
@@ -115,8 +120,7 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
             tag(markup, out);
           }
           if (mode === 'markup' && markup.length > tagCap) {
-            out.push(markup);
-            mode = 'broken';
+            throw new MalformedAnswerError(`The answer holds markup longer than ${tagCap} bytes; field rules cannot be applied to it.`);
           }
           break;
         }
@@ -154,10 +158,12 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
       if (mode === 'markup') emit(markup);
       if (activeRule) replaceHeld(out);
     }
-    return out.join('');
+    const result = out.parts.join('');
+    outBase += result.length;
+    return result;
   }
 
-  function tag(markup: string, out: string[]): void {
+  function tag(markup: string, out: Output): void {
     if (markup.startsWith('<!') || markup.startsWith('<?')) {
       if (dropDepth < 0) {
         if (activeRule) replaceHeld(out);
@@ -186,9 +192,11 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     }
     if (activeRule) replaceHeld(out);
     stack.push(local);
-    const rule = activeRule ? undefined : rules.match(rulePath());
+    const path = rulePath();
+    const rule = activeRule ? undefined : rules.match(path);
     if (rule && policy.operatorFor(rule.kind).op === 'drop') {
-      counts.set(countKey(rule), (counts.get(countKey(rule)) ?? 0) + 1);
+      const location = locationOf(path);
+      tally.add(rule.kind, fieldRuleName(rule), location, () => location);
       stack.pop();
       if (!selfClosing) {
         dropDepth = stack.length;
@@ -198,8 +206,11 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     }
     if (rule && !activeRule && stack.length > 1) {
       activeRule = rule;
+      activeLocation = locationOf(path);
       activeDepth = stack.length;
     }
+    markOffsets.push(outBase + out.length);
+    markPaths.push(path);
     out.push(markup);
     if (selfClosing) {
       stack.pop();
@@ -207,7 +218,46 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     }
   }
 
-  return { counts, push: (chunk) => run(chunk, false), end: () => run('', true) };
+  return {
+    push: (chunk) => Buffer.from(run(chunk.toString('latin1'), false), 'latin1'),
+    end: () => Buffer.from(run('', true), 'latin1'),
+    locate(offset) {
+      let found = -1;
+      for (let at = markOffsets.length - 1; at >= markHead; at--) {
+        if (markOffsets[at]! <= offset) {
+          found = at;
+          break;
+        }
+      }
+      const location = found < 0 ? '' : locationOf(markPaths[found]!);
+      return { key: location, text: () => location };
+    },
+    forget(offset) {
+      while (markHead + 1 < markOffsets.length && markOffsets[markHead + 1]! <= offset) markHead++;
+      if (markHead > 1024 && markHead * 2 > markOffsets.length) {
+        markOffsets.splice(0, markHead);
+        markPaths.splice(0, markHead);
+        markHead = 0;
+      }
+    },
+  };
+}
+
+/** `Credentials.SecretAccessKey`, list elements as `[]`; names as written (UTF-8). */
+function locationOf(path: readonly string[]): string {
+  return fromBytes(path.join('.').replaceAll('.[]', '[]'));
+}
+
+/** Output parts of one chunk and their total length. */
+class Output {
+  readonly parts: string[] = [];
+  length = 0;
+  push(...parts: string[]): void {
+    for (const part of parts) {
+      this.parts.push(part);
+      this.length += part.length;
+    }
+  }
 }
 
 function decodeEntities(text: string): string {

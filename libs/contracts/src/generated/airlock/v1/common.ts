@@ -149,11 +149,22 @@ export interface Obligations {
   maxCredentialSeconds: number;
 }
 
-/** How many values of one kind were masked; never the values. */
+/** What one rule masked at one location of an answer, and how often; never the values. */
 export interface MaskedValue {
-  /** Detector or field rule that matched, e.g. "aws-secret-key". */
+  /** What was masked, e.g. "aws-secret-key", "secret-string", "email". */
   kind: string;
+  /** How many values of this kind the rule masked at this location. */
   count: number;
+  /**
+   * The rule that matched: "field:<member path pattern>" (e.g. "field:**.Environment.Variables{}") or
+   * "detector:<kind>" (e.g. "detector:aws-access-key-id").
+   */
+  rule: string;
+  /**
+   * Where in the answer: the member path with list elements as "[]" (e.g. "Functions[].Environment.Variables.API_KEY"),
+   * "" for the top-level value or a body without structure. Member names are masked like values before they are kept.
+   */
+  location: string;
 }
 
 function createBasePrincipal(): Principal {
@@ -768,7 +779,7 @@ export const Obligations: MessageFns<Obligations> = {
 };
 
 function createBaseMaskedValue(): MaskedValue {
-  return { kind: "", count: 0 };
+  return { kind: "", count: 0, rule: "", location: "" };
 }
 
 export const MaskedValue: MessageFns<MaskedValue> = {
@@ -778,6 +789,12 @@ export const MaskedValue: MessageFns<MaskedValue> = {
     }
     if (message.count !== 0) {
       writer.uint32(16).uint32(message.count);
+    }
+    if (message.rule !== "") {
+      writer.uint32(26).string(message.rule);
+    }
+    if (message.location !== "") {
+      writer.uint32(34).string(message.location);
     }
     return writer;
   },
@@ -811,6 +828,22 @@ export const MaskedValue: MessageFns<MaskedValue> = {
             message.count = reader.uint32();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.location = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -827,6 +860,8 @@ export const MaskedValue: MessageFns<MaskedValue> = {
     return {
       kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
       count: isSet(object.count) ? globalThis.Number(object.count) : 0,
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      location: isSet(object.location) ? globalThis.String(object.location) : "",
     };
   },
 
@@ -837,6 +872,12 @@ export const MaskedValue: MessageFns<MaskedValue> = {
     }
     if (message.count !== 0) {
       obj.count = Math.round(message.count);
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.location !== "") {
+      obj.location = message.location;
     }
     return obj;
   },

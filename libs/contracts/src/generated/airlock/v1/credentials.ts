@@ -29,6 +29,11 @@ export interface VendRequest {
   maxDurationSeconds: number;
   approvalId: string;
   region: string;
+  /**
+   * The instant (ms since the epoch) the credentials must stop working: the earliest of the approval's grant window
+   * end and the client's Airlock session end. Vending never hands out, caches or serves credentials past it; 0: none.
+   */
+  notAfterMs: number;
 }
 
 export interface AwsCredentials {
@@ -43,7 +48,15 @@ export interface VendResponse {
 }
 
 function createBaseVendRequest(): VendRequest {
-  return { principal: undefined, roleArn: "", sessionPolicy: "", maxDurationSeconds: 0, approvalId: "", region: "" };
+  return {
+    principal: undefined,
+    roleArn: "",
+    sessionPolicy: "",
+    maxDurationSeconds: 0,
+    approvalId: "",
+    region: "",
+    notAfterMs: 0,
+  };
 }
 
 export const VendRequest: MessageFns<VendRequest> = {
@@ -65,6 +78,9 @@ export const VendRequest: MessageFns<VendRequest> = {
     }
     if (message.region !== "") {
       writer.uint32(50).string(message.region);
+    }
+    if (message.notAfterMs !== 0) {
+      writer.uint32(56).int64(message.notAfterMs);
     }
     return writer;
   },
@@ -130,6 +146,14 @@ export const VendRequest: MessageFns<VendRequest> = {
             message.region = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.notAfterMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -166,6 +190,11 @@ export const VendRequest: MessageFns<VendRequest> = {
         ? globalThis.String(object.approval_id)
         : "",
       region: isSet(object.region) ? globalThis.String(object.region) : "",
+      notAfterMs: isSet(object.notAfterMs)
+        ? globalThis.Number(object.notAfterMs)
+        : isSet(object.not_after_ms)
+        ? globalThis.Number(object.not_after_ms)
+        : 0,
     };
   },
 
@@ -188,6 +217,9 @@ export const VendRequest: MessageFns<VendRequest> = {
     }
     if (message.region !== "") {
       obj.region = message.region;
+    }
+    if (message.notAfterMs !== 0) {
+      obj.notAfterMs = Math.round(message.notAfterMs);
     }
     return obj;
   },

@@ -33,7 +33,11 @@ export interface DecideRequest {
   call?:
     | AwsCall
     | undefined;
-  /** Request context (source address, time, session age, ...) as string values. */
+  /**
+   * Request context as strings, read into Cedar's typed context (services/policy/src/entities.ts): "time" (RFC 3339),
+   * "sourceIp", "sessionAgeSeconds", "operationKnown" ("false" when the edge could not name the operation) and
+   * "principalKind" ("people" or "workloads"). Other keys are ignored.
+   */
   context: { [key: string]: string };
 }
 
@@ -49,7 +53,16 @@ export interface DecideResponse {
   /** Ids of the policies that determined the decision. */
   policyIds: string[];
   approval?: ApprovalRequirement | undefined;
-  obligations?: Obligations | undefined;
+  obligations?:
+    | Obligations
+    | undefined;
+  /** Version of the policy set that decided: "sha256:" and 16 hex digits over its policies. Decision caches key on it. */
+  policyVersion: string;
+  /**
+   * True when a policy of that set reads time-varying context (context.time, context.sessionAgeSeconds): the same
+   * request may be decided differently a moment later, so the decision must not be reused.
+   */
+  dependsOnTime: boolean;
 }
 
 function createBaseDecideRequest(): DecideRequest {
@@ -240,7 +253,15 @@ export const DecideRequest_ContextEntry: MessageFns<DecideRequest_ContextEntry> 
 };
 
 function createBaseDecideResponse(): DecideResponse {
-  return { decision: 0, reason: "", policyIds: [], approval: undefined, obligations: undefined };
+  return {
+    decision: 0,
+    reason: "",
+    policyIds: [],
+    approval: undefined,
+    obligations: undefined,
+    policyVersion: "",
+    dependsOnTime: false,
+  };
 }
 
 export const DecideResponse: MessageFns<DecideResponse> = {
@@ -259,6 +280,12 @@ export const DecideResponse: MessageFns<DecideResponse> = {
     }
     if (message.obligations !== undefined) {
       Obligations.encode(message.obligations, writer.uint32(42).fork()).join();
+    }
+    if (message.policyVersion !== "") {
+      writer.uint32(50).string(message.policyVersion);
+    }
+    if (message.dependsOnTime !== false) {
+      writer.uint32(56).bool(message.dependsOnTime);
     }
     return writer;
   },
@@ -316,6 +343,22 @@ export const DecideResponse: MessageFns<DecideResponse> = {
             message.obligations = Obligations.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.policyVersion = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.dependsOnTime = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -339,6 +382,16 @@ export const DecideResponse: MessageFns<DecideResponse> = {
         : [],
       approval: isSet(object.approval) ? ApprovalRequirement.fromJSON(object.approval) : undefined,
       obligations: isSet(object.obligations) ? Obligations.fromJSON(object.obligations) : undefined,
+      policyVersion: isSet(object.policyVersion)
+        ? globalThis.String(object.policyVersion)
+        : isSet(object.policy_version)
+        ? globalThis.String(object.policy_version)
+        : "",
+      dependsOnTime: isSet(object.dependsOnTime)
+        ? globalThis.Boolean(object.dependsOnTime)
+        : isSet(object.depends_on_time)
+        ? globalThis.Boolean(object.depends_on_time)
+        : false,
     };
   },
 
@@ -358,6 +411,12 @@ export const DecideResponse: MessageFns<DecideResponse> = {
     }
     if (message.obligations !== undefined) {
       obj.obligations = Obligations.toJSON(message.obligations);
+    }
+    if (message.policyVersion !== "") {
+      obj.policyVersion = message.policyVersion;
+    }
+    if (message.dependsOnTime !== false) {
+      obj.dependsOnTime = message.dependsOnTime;
     }
     return obj;
   },

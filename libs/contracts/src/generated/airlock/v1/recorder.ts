@@ -22,12 +22,38 @@ import { SessionEvent } from "./events.js";
 
 export interface ListSessionsRequest {
   limit: number;
+  /** Events at or after this time (ms since the epoch); 0: 24 hours before until_ms. */
+  sinceMs: number;
+  /** Events before this time; 0: now. */
+  untilMs: number;
+  /** Filters; empty matches everything. subject matches the principal's subject or name, case-insensitively. */
+  subject: string;
+  /** A role ARN, or the role's name (the part after "role/"). */
+  role: string;
+  /** An IAM action such as "s3:PutObject"; "s3:*" matches a whole service. */
+  operation: string;
+  /**
+   * "allow", "deny", "approval" (approval required) or "none" (refused before policy decided); with operation,
+   * only calls of that operation count.
+   */
+  decision: string;
 }
 
 export interface RecordedSession {
   sessionId: string;
+  /** Objects and events in the time range asked for. */
   objects: number;
   events: number;
+  subject: string;
+  name: string;
+  roleArn: string;
+  firstAtMs: number;
+  lastAtMs: number;
+  calls: number;
+  /** IAM actions called, sorted. */
+  operations: string[];
+  /** Decisions seen ("allow", "deny", "approval", "none"), sorted. */
+  decisions: string[];
 }
 
 export interface ListSessionsResponse {
@@ -67,14 +93,52 @@ export interface VerifySessionResponse {
   problems: VerificationProblem[];
 }
 
+export interface ExportEventsRequest {
+  /** Events at or after this time (ms since the epoch); required. */
+  sinceMs: number;
+  /** Events before this time; 0: now. */
+  untilMs: number;
+  /** Where the previous page ended; empty for the first page. */
+  pageToken: string;
+  /** Roughly how many events a page holds (a page ends after the object that reaches it); 0: 1000. */
+  pageSize: number;
+}
+
+export interface ExportEventsResponse {
+  /** In the order of the index: hour by hour, then by session and recording order within each hour. */
+  events: SessionEvent[];
+  /** Empty when the export is complete. */
+  nextPageToken: string;
+  /** Start of the hour the page ended in, for progress reports. */
+  hourMs: number;
+}
+
 function createBaseListSessionsRequest(): ListSessionsRequest {
-  return { limit: 0 };
+  return { limit: 0, sinceMs: 0, untilMs: 0, subject: "", role: "", operation: "", decision: "" };
 }
 
 export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
   encode(message: ListSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.limit !== 0) {
       writer.uint32(8).uint32(message.limit);
+    }
+    if (message.sinceMs !== 0) {
+      writer.uint32(16).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(24).int64(message.untilMs);
+    }
+    if (message.subject !== "") {
+      writer.uint32(34).string(message.subject);
+    }
+    if (message.role !== "") {
+      writer.uint32(42).string(message.role);
+    }
+    if (message.operation !== "") {
+      writer.uint32(50).string(message.operation);
+    }
+    if (message.decision !== "") {
+      writer.uint32(58).string(message.decision);
     }
     return writer;
   },
@@ -100,6 +164,54 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
             message.limit = reader.uint32();
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.role = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.operation = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.decision = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -113,7 +225,23 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
   },
 
   fromJSON(object: any): ListSessionsRequest {
-    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+    return {
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+        ? globalThis.Number(object.until_ms)
+        : 0,
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      role: isSet(object.role) ? globalThis.String(object.role) : "",
+      operation: isSet(object.operation) ? globalThis.String(object.operation) : "",
+      decision: isSet(object.decision) ? globalThis.String(object.decision) : "",
+    };
   },
 
   toJSON(message: ListSessionsRequest): unknown {
@@ -121,12 +249,42 @@ export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
     if (message.limit !== 0) {
       obj.limit = Math.round(message.limit);
     }
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.role !== "") {
+      obj.role = message.role;
+    }
+    if (message.operation !== "") {
+      obj.operation = message.operation;
+    }
+    if (message.decision !== "") {
+      obj.decision = message.decision;
+    }
     return obj;
   },
 };
 
 function createBaseRecordedSession(): RecordedSession {
-  return { sessionId: "", objects: 0, events: 0 };
+  return {
+    sessionId: "",
+    objects: 0,
+    events: 0,
+    subject: "",
+    name: "",
+    roleArn: "",
+    firstAtMs: 0,
+    lastAtMs: 0,
+    calls: 0,
+    operations: [],
+    decisions: [],
+  };
 }
 
 export const RecordedSession: MessageFns<RecordedSession> = {
@@ -139,6 +297,30 @@ export const RecordedSession: MessageFns<RecordedSession> = {
     }
     if (message.events !== 0) {
       writer.uint32(24).uint64(message.events);
+    }
+    if (message.subject !== "") {
+      writer.uint32(34).string(message.subject);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    if (message.roleArn !== "") {
+      writer.uint32(50).string(message.roleArn);
+    }
+    if (message.firstAtMs !== 0) {
+      writer.uint32(56).int64(message.firstAtMs);
+    }
+    if (message.lastAtMs !== 0) {
+      writer.uint32(64).int64(message.lastAtMs);
+    }
+    if (message.calls !== 0) {
+      writer.uint32(72).uint64(message.calls);
+    }
+    for (const v of message.operations) {
+      writer.uint32(82).string(v!);
+    }
+    for (const v of message.decisions) {
+      writer.uint32(90).string(v!);
     }
     return writer;
   },
@@ -180,6 +362,70 @@ export const RecordedSession: MessageFns<RecordedSession> = {
             message.events = longToNumber(reader.uint64());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.roleArn = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.firstAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lastAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.calls = longToNumber(reader.uint64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.operations.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.decisions.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -201,6 +447,30 @@ export const RecordedSession: MessageFns<RecordedSession> = {
         : "",
       objects: isSet(object.objects) ? globalThis.Number(object.objects) : 0,
       events: isSet(object.events) ? globalThis.Number(object.events) : 0,
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      roleArn: isSet(object.roleArn)
+        ? globalThis.String(object.roleArn)
+        : isSet(object.role_arn)
+        ? globalThis.String(object.role_arn)
+        : "",
+      firstAtMs: isSet(object.firstAtMs)
+        ? globalThis.Number(object.firstAtMs)
+        : isSet(object.first_at_ms)
+        ? globalThis.Number(object.first_at_ms)
+        : 0,
+      lastAtMs: isSet(object.lastAtMs)
+        ? globalThis.Number(object.lastAtMs)
+        : isSet(object.last_at_ms)
+        ? globalThis.Number(object.last_at_ms)
+        : 0,
+      calls: isSet(object.calls) ? globalThis.Number(object.calls) : 0,
+      operations: globalThis.Array.isArray(object?.operations)
+        ? object.operations.map((e: any) => globalThis.String(e))
+        : [],
+      decisions: globalThis.Array.isArray(object?.decisions)
+        ? object.decisions.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -214,6 +484,30 @@ export const RecordedSession: MessageFns<RecordedSession> = {
     }
     if (message.events !== 0) {
       obj.events = Math.round(message.events);
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.roleArn !== "") {
+      obj.roleArn = message.roleArn;
+    }
+    if (message.firstAtMs !== 0) {
+      obj.firstAtMs = Math.round(message.firstAtMs);
+    }
+    if (message.lastAtMs !== 0) {
+      obj.lastAtMs = Math.round(message.lastAtMs);
+    }
+    if (message.calls !== 0) {
+      obj.calls = Math.round(message.calls);
+    }
+    if (message.operations?.length) {
+      obj.operations = message.operations;
+    }
+    if (message.decisions?.length) {
+      obj.decisions = message.decisions;
     }
     return obj;
   },
@@ -715,9 +1009,229 @@ export const VerifySessionResponse: MessageFns<VerifySessionResponse> = {
   },
 };
 
+function createBaseExportEventsRequest(): ExportEventsRequest {
+  return { sinceMs: 0, untilMs: 0, pageToken: "", pageSize: 0 };
+}
+
+export const ExportEventsRequest: MessageFns<ExportEventsRequest> = {
+  encode(message: ExportEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sinceMs !== 0) {
+      writer.uint32(8).int64(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      writer.uint32(16).int64(message.untilMs);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).uint32(message.pageSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportEventsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sinceMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.untilMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportEventsRequest {
+    return {
+      sinceMs: isSet(object.sinceMs)
+        ? globalThis.Number(object.sinceMs)
+        : isSet(object.since_ms)
+        ? globalThis.Number(object.since_ms)
+        : 0,
+      untilMs: isSet(object.untilMs)
+        ? globalThis.Number(object.untilMs)
+        : isSet(object.until_ms)
+        ? globalThis.Number(object.until_ms)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportEventsRequest): unknown {
+    const obj: any = {};
+    if (message.sinceMs !== 0) {
+      obj.sinceMs = Math.round(message.sinceMs);
+    }
+    if (message.untilMs !== 0) {
+      obj.untilMs = Math.round(message.untilMs);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    return obj;
+  },
+};
+
+function createBaseExportEventsResponse(): ExportEventsResponse {
+  return { events: [], nextPageToken: "", hourMs: 0 };
+}
+
+export const ExportEventsResponse: MessageFns<ExportEventsResponse> = {
+  encode(message: ExportEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      SessionEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.hourMs !== 0) {
+      writer.uint32(24).int64(message.hourMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportEventsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.events.push(SessionEvent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hourMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => SessionEvent.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+      hourMs: isSet(object.hourMs)
+        ? globalThis.Number(object.hourMs)
+        : isSet(object.hour_ms)
+        ? globalThis.Number(object.hour_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: ExportEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => SessionEvent.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    if (message.hourMs !== 0) {
+      obj.hourMs = Math.round(message.hourMs);
+    }
+    return obj;
+  },
+};
+
 /** Answers questions about recorded sessions. */
 export type RecorderServiceService = typeof RecorderServiceService;
 export const RecorderServiceService = {
+  /** Sessions with events in a time range, from the recorder's hourly index (reads only the hours asked for). */
   listSessions: {
     path: "/airlock.v1.RecorderService/ListSessions" as const,
     requestStream: false as const,
@@ -748,16 +1262,31 @@ export const RecorderServiceService = {
       Buffer.from(VerifySessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): VerifySessionResponse => VerifySessionResponse.decode(value),
   },
+  /** Every recorded event in a time range, a page at a time, for compliance exports. */
+  exportEvents: {
+    path: "/airlock.v1.RecorderService/ExportEvents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExportEventsRequest): Buffer => Buffer.from(ExportEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportEventsRequest => ExportEventsRequest.decode(value),
+    responseSerialize: (value: ExportEventsResponse): Buffer =>
+      Buffer.from(ExportEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportEventsResponse => ExportEventsResponse.decode(value),
+  },
 } as const;
 
 export interface RecorderServiceServer extends UntypedServiceImplementation {
+  /** Sessions with events in a time range, from the recorder's hourly index (reads only the hours asked for). */
   listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
   getSession: handleUnaryCall<GetSessionRequest, GetSessionResponse>;
   /** Checks a session's hash chain and signed digests; reports every gap, reordering or tampering found. */
   verifySession: handleUnaryCall<VerifySessionRequest, VerifySessionResponse>;
+  /** Every recorded event in a time range, a page at a time, for compliance exports. */
+  exportEvents: handleUnaryCall<ExportEventsRequest, ExportEventsResponse>;
 }
 
 export interface RecorderServiceClient extends Client {
+  /** Sessions with events in a time range, from the recorder's hourly index (reads only the hours asked for). */
   listSessions(
     request: ListSessionsRequest,
     callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
@@ -803,6 +1332,22 @@ export interface RecorderServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: VerifySessionResponse) => void,
+  ): ClientUnaryCall;
+  /** Every recorded event in a time range, a page at a time, for compliance exports. */
+  exportEvents(
+    request: ExportEventsRequest,
+    callback: (error: ServiceError | null, response: ExportEventsResponse) => void,
+  ): ClientUnaryCall;
+  exportEvents(
+    request: ExportEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExportEventsResponse) => void,
+  ): ClientUnaryCall;
+  exportEvents(
+    request: ExportEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExportEventsResponse) => void,
   ): ClientUnaryCall;
 }
 
