@@ -189,8 +189,9 @@ describe('deploy/: the Helm chart, the Compose stack and the image definition', 
     );
     for (const name of ['nats-1', 'nats-2', 'nats-3']) expect(services[name]!.command).toContain('--routes');
     expect(services['edge-1']!.command).toEqual(['serve', 'edge', '--config', '/etc/airlock/airlock.yaml']);
-    // Secrets come only from the environment of docker compose.
-    expect(await readFile(composeFile, 'utf8')).not.toContain('not-a-real-one');
+    // Secrets come only from the environment of docker compose: the file names the variable, the rendered stack its value.
+    expect(await readFile(composeFile, 'utf8')).toContain('${REDIS_PASSWORD:?');
+    expect(services.redis!.environment?.REDIS_PASSWORD).toBe('not-a-real-one');
 
     const config = await loadConfig(`${repoRoot}deploy/compose/airlock.yaml`, env);
     expect(config.drivers.bus).toEqual({ kind: 'nats', servers: ['nats://nats-1:4222', 'nats://nats-2:4222', 'nats://nats-3:4222'] });

@@ -183,6 +183,14 @@ describe('a masking failure', () => {
     }
   });
 
+  it('withholds in open mode an answer it could not have held whole when masking cannot even plan', async () => {
+    const unsized = { headers: { 'content-type': 'application/x-amz-json-1.1' }, chunks: [secret] };
+    const got = await send(unsized, { profile: 'no-such-profile', failure: 'open' });
+    expect(got.status).toBe(503);
+    expect(got.error).toMatchObject({ code: 'DependencyUnavailable', message: expect.stringContaining('withheld') });
+    expect(got.body.toString()).not.toContain('hunter2');
+  });
+
   it('cuts off, rather than sends unmasked, an answer that was already streaming', async () => {
     const long = Buffer.from(`{"Name":"${'n'.repeat(8192)}","SecretString":"hunter2-is-secret" oops}`);
     const got = await send(

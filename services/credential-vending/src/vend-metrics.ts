@@ -1,4 +1,5 @@
 import { metrics } from '@airlock/telemetry';
+import { toVendingError } from './errors.js';
 import type { SharedSource } from './shared-cache.js';
 
 /** One sts:AssumeRole attempt, counted by how it ended (retries are attempts of their own). */
@@ -8,10 +9,16 @@ export async function countStsCall<T>(call: () => Promise<T>): Promise<T> {
     metrics.stsCalls.inc({ outcome: 'ok' });
     return value;
   } catch (error) {
-    const { name } = (error ?? {}) as { name?: string };
-    metrics.stsCalls.inc({ outcome: name && /Throttl|RequestLimitExceeded|TooManyRequests/.test(name) ? 'throttled' : 'error' });
+    metrics.stsCalls.inc({ outcome: stsOutcome(toVendingError(error, '').code) });
     throw error;
   }
+}
+
+/** The same classification as the error the client gets (errors.ts), so metrics and answers agree. */
+function stsOutcome(code: string): string {
+  if (code === 'Throttled') return 'throttled';
+  if (code === 'DependencyUnavailable') return 'unavailable';
+  return 'error';
 }
 
 /** A lookup in this process's cache: `shared` means another caller's value or flight served it. */

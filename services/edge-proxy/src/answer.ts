@@ -58,7 +58,11 @@ export async function sendAnswer(upstream: UpstreamResponse, response: ServerRes
   try {
     transform = await needsMasking(plan, contentType);
   } catch (error) {
-    if (plan.failure === 'strict' || plan.signal.aborted) {
+    // Open mode lets through unmasked only what it could have held whole, as when masking fails mid-answer; an answer
+    // of unknown or greater length is withheld like in strict mode.
+    const declaredLength = Number(headerString(upstream.headers['content-length']) || Number.NaN);
+    const holdable = declaredLength <= plan.holdBytes;
+    if (plan.failure === 'strict' || !holdable || plan.signal.aborted) {
       upstream.body.destroy();
       throw plan.signal.aborted ? error : withheld(error);
     }

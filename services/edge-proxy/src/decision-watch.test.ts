@@ -74,11 +74,13 @@ describe('DecisionWatch', () => {
   it('ignores what it cannot decode and events of a pending approval', async () => {
     const decisions = new DecisionWatch(bus);
     const heard: string[] = [];
-    decisions.listen('a-1', (approval) => heard.push(approval.id));
+    decisions.listen('a-1', (approval) => heard.push(`${approval.id} ${ApprovalStatus[approval.status]}`));
     await bus.publish(approvalEventsStream.subjectFor('decided'), new Uint8Array([0xff, 0xff, 0xff]));
     await publish('decided', approvalOf('a-1', ApprovalStatus.APPROVAL_STATUS_PENDING));
     await publish('decided', approvalOf('a-1', ApprovalStatus.APPROVAL_STATUS_APPROVED));
-    await vi.waitFor(() => expect(heard).toEqual(['a-1']));
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+    await nextTurn();
+    expect(heard).toEqual(['a-1 APPROVAL_STATUS_APPROVED']);
   });
 
   it('serves many held calls with one subscription, opened for the first and closed after the last', async () => {
