@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assumeThroughAirlock, s3ThroughAirlock, type SessionCredentials } from '../support/agent-credentials.js';
 import { startEmbeddedAirlock, type AirlockUnderTest } from '../support/airlock.js';
 import { createAwsWorld, type AwsWorld } from '../support/aws-world.js';
@@ -200,7 +200,7 @@ permit (principal, action == Airlock::Action::"s3:DeleteBucket", resource);
     await card.getByLabel('Reason').focus();
     await page.keyboard.type('ticket 7: bucket retired');
     await page.keyboard.press('Tab');
-    expect(await focusedText()).toBe('Approve');
+    await vi.waitFor(async () => expect(await focusedText()).toBe('Approve'));
     await page.keyboard.press('Enter');
 
     await held; // the held call itself went through: one attempt, no retry
@@ -252,8 +252,8 @@ permit (principal, action == Airlock::Action::"s3:DeleteBucket", resource);
     await person.waitFor();
     await checkPage('06-sessions');
     await person.getByRole('button', { name: `Revoke session ${agentSessionId}` }).click();
-    // The confirmation takes the focus, so Enter confirms.
-    expect(await focusedText()).toBe('Confirm: revoke');
+    // The confirmation takes the focus once it is rendered, so Enter confirms.
+    await vi.waitFor(async () => expect(await focusedText()).toBe('Confirm: revoke'));
     await page.keyboard.press('Enter');
     await person.getByText('revoked', { exact: true }).waitFor();
     expect(await page.getByRole('status').last().textContent()).toContain(`Revoked session ${agentSessionId}: 1 session.`);
