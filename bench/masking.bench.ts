@@ -1,6 +1,6 @@
 /**
  * Masking's cost (issue 8), one run:
- * - MB/s per core (bytes over the process's CPU time) for 1 KB, 100 KB and 100 MB JSON answers through the engine
+ * - MB/s per core (bytes over the process's CPU time) for 1 KB, 100 KB and 100 MB JSON and XML answers through the engine
  *   directly (no gRPC), beside secretlint's recommended rules (@secretlint/core + preset-recommend) scanning the same
  *   documents in the same run: the baseline, and the ratio to it;
  * - p50/p99 added latency for a 10 KB answer: the engine alone, and through the Mask stream (service bound in process);
@@ -49,23 +49,41 @@ function lambdaFunction(i: number): string {
   });
 }
 
-/** A JSON document of about `size` bytes made of `unit` records, as a list of chunks of at most 64 KiB. */
-function document(size: number, open: string, unit: (i: number) => string): Buffer[] {
+/** An RDS DBInstance as the query protocol writes it (field rule: `**.MasterUserPassword`, here a pending change). */
+function dbInstance(i: number): string {
+  return (
+    `<DBInstance><DBInstanceIdentifier>db-${i}</DBInstanceIdentifier><DBInstanceClass>db.t3.micro</DBInstanceClass>` +
+    `<Engine>postgres</Engine><DBInstanceStatus>available</DBInstanceStatus><MasterUsername>app</MasterUsername>` +
+    `<Endpoint><Address>db-${i}.abc123.us-east-1.rds.amazonaws.com</Address><Port>5432</Port></Endpoint>` +
+    `<AllocatedStorage>20</AllocatedStorage><PendingModifiedValues><MasterUserPassword>pw-${i}-rotated</MasterUserPassword></PendingModifiedValues></DBInstance>`
+  );
+}
+
+interface Shape {
+  context: { service: string; operation: string; contentType: string };
+  open: string;
+  unit: (i: number) => string;
+  separator: string;
+  close: string;
+}
+
+/** A document of about `size` bytes made of `unit` records, as a list of chunks of at most 64 KiB. */
+function document(size: number, shape: Shape): Buffer[] {
   const block: string[] = [];
-  let length = open.length + 2;
+  let length = shape.open.length + shape.close.length;
   for (let i = 0; length < Math.min(size, 1 << 20); i++) {
-    const record = (i === 0 ? '' : ',') + unit(i);
+    const record = (i === 0 ? '' : shape.separator) + shape.unit(i);
     block.push(record);
     length += record.length;
   }
   const body = Buffer.from(block.join(''));
-  const chunks: Buffer[] = [Buffer.from(open)];
+  const chunks: Buffer[] = [Buffer.from(shape.open)];
   const repeats = Math.max(1, Math.round(size / body.length));
   for (let r = 0; r < repeats; r++) {
-    const part = r === 0 ? body : Buffer.concat([Buffer.from(','), body]);
+    const part = r === 0 ? body : Buffer.concat([Buffer.from(shape.separator), body]);
     for (let offset = 0; offset < part.length; offset += 65_536) chunks.push(part.subarray(offset, offset + 65_536));
   }
-  chunks.push(Buffer.from(']}'));
+  chunks.push(Buffer.from(shape.close));
   return chunks;
 }
 
@@ -96,17 +114,31 @@ async function measure(bytes: number, minSeconds: number, round: () => unknown):
 (secretLintProfiler as unknown as { perf: { mark(): void; measure(): void } }).perf = { mark: () => {}, measure: () => {} };
 
 const secretlint = (content: string, filePath = '/answer.json') =>
-  lintSource({ source: { content, filePath, ext: '.json', contentType: 'text' }, options: { config: secretlintConfig, noPhysicFilePath: true } });
+  lintSource({ source: { content, filePath, ext: filePath.slice(filePath.lastIndexOf('.')), contentType: 'text' }, options: { config: secretlintConfig, noPhysicFilePath: true } });
 
 it('measures MB/s per core beside secretlint on the same documents', async () => {
-  const shapes = {
-    'lambda ListFunctions (field rules + detectors)': { context: { service: 'lambda', operation: 'ListFunctions', contentType: 'application/json' }, open: '{"Functions":[', unit: lambdaFunction },
-    'dynamodb Scan (detectors only)': { context: { service: 'dynamodb', operation: 'Scan', contentType: 'application/x-amz-json-1.0' }, open: '{"Count":1,"Items":[', unit: item },
+  const json = (service: string, operation: string, contentType: string, open: string, unit: (i: number) => string): Shape => ({
+    context: { service, operation, contentType },
+    open,
+    unit,
+    separator: ',',
+    close: ']}',
+  });
+  const shapes: Record<string, Shape> = {
+    'lambda ListFunctions (JSON, field rules + detectors)': json('lambda', 'ListFunctions', 'application/json', '{"Functions":[', lambdaFunction),
+    'rds DescribeDBInstances (XML, field rules + detectors)': {
+      context: { service: 'rds', operation: 'DescribeDBInstances', contentType: 'text/xml' },
+      open: '<DescribeDBInstancesResponse xmlns="http://rds.amazonaws.com/doc/2014-10-31/"><DescribeDBInstancesResult><DBInstances>',
+      unit: dbInstance,
+      separator: '',
+      close: '</DBInstances></DescribeDBInstancesResult></DescribeDBInstancesResponse>',
+    },
+    'dynamodb Scan (JSON, no field rules: detectors, paths tracked for locations)': json('dynamodb', 'Scan', 'application/x-amz-json-1.0', '{"Count":1,"Items":[', item),
   };
   const results: Record<string, unknown> = {};
   for (const [name, shape] of Object.entries(shapes)) {
     for (const [label, size] of [['1 KB', 1024], ['100 KB', 100 * 1024], ['100 MB', 100 * 1024 * 1024]] as const) {
-      const chunks = document(size, shape.open, shape.unit);
+      const chunks = document(size, shape);
       const bytes = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
       const minSeconds = size > 1e7 ? 0 : 2;
       let out = 0;
@@ -118,7 +150,7 @@ it('measures MB/s per core beside secretlint on the same documents', async () =>
       expect(out).toBeGreaterThan(0);
       // secretlint takes the whole document as one string (it does not stream), and only reports; it changes nothing.
       const text = Buffer.concat(chunks).toString('utf8');
-      const baseline = await measure(bytes, minSeconds, () => secretlint(text));
+      const baseline = await measure(bytes, minSeconds, () => secretlint(text, shape.context.contentType.includes('xml') ? '/answer.xml' : '/answer.json'));
       const ratio = Number((airlock.mbPerCpuSecond / baseline.mbPerCpuSecond).toFixed(2));
       results[`${name}, ${label}`] = { bytes, airlock, secretlint: baseline, ratio };
       console.log(`${name}, ${label}: Airlock ${airlock.mbPerCpuSecond} MB/s per core, secretlint ${baseline.mbPerCpuSecond} MB/s per core (×${ratio})`);
@@ -128,8 +160,8 @@ it('measures MB/s per core beside secretlint on the same documents', async () =>
 });
 
 it('measures the latency a 10 KB answer gains, engine alone and through the Mask stream', async () => {
-  const body = Buffer.concat(document(10 * 1024, '{"Functions":[', lambdaFunction));
   const context = { service: 'lambda', operation: 'ListFunctions', contentType: 'application/json' };
+  const body = Buffer.concat(document(10 * 1024, { context, open: '{"Functions":[', unit: lambdaFunction, separator: ',', close: ']}' }));
   const percentiles = (samples: number[]) => {
     samples.sort((a, b) => a - b);
     const at = (q: number) => Number(samples[Math.min(samples.length - 1, Math.floor(q * samples.length))]!.toFixed(3));
@@ -147,7 +179,7 @@ it('measures the latency a 10 KB answer gains, engine alone and through the Mask
 
   const service = await createMaskingService({ logger: createLogger({ service: 'masking', level: 'silent' }) });
   const client = bindInProcess(service.definition, service.implementation);
-  const header: MaskRequest = { part: { $case: 'header', value: { profile: 'default', ...context } } };
+  const header: MaskRequest = { part: { $case: 'header', value: { profile: 'default', ...context, ranged: false } } };
   async function once(): Promise<number> {
     const start = performance.now();
     async function* requests(): AsyncIterable<MaskRequest> {

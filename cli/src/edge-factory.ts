@@ -56,6 +56,7 @@ export async function startEdge(
       masking: { ...config.masking },
       tls: config.edge.tls,
       limits: config.edge.limits,
+      opsListen: config.edge.opsListen,
       metrics: config.edge.metrics,
       adminGroups: config.admin.groups,
       issuers: config.identity.issuers.map((issuer) => issuer.issuer),

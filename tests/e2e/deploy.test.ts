@@ -24,6 +24,7 @@ interface Container {
   name: string;
   args: string[];
   env?: { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[];
+  ports?: { name: string; containerPort: number }[];
   livenessProbe?: Record<string, unknown>;
   readinessProbe?: Record<string, unknown>;
   securityContext?: Record<string, unknown>;
@@ -90,6 +91,8 @@ describe('deploy/: the Helm chart, the Compose stack and the image definition', 
     await run(helm, ['lint', '--strict', chart]);
     const refused = await run(helm, ['lint', '--strict', chart, '--set', 'services.edge.replica=3']).catch((error: { stdout: string }) => error);
     expect((refused as { stdout: string }).stdout).toContain("additional properties 'replica' not allowed");
+    const clash = await run(helm, ['lint', '--strict', chart, '--set', 'operations.port=4566']).catch((error: { stdout: string }) => error);
+    expect((clash as { stdout: string }).stdout).toContain("at '/operations/port'");
   });
 
   it('renders a Deployment, Service, ServiceAccount, PodDisruptionBudget and NetworkPolicy per service and an HPA for the edges, all valid Kubernetes objects', async () => {
@@ -123,7 +126,15 @@ describe('deploy/: the Helm chart, the Compose stack and the image definition', 
       expect(spec.serviceAccountName).toBe(`prod-airlock-${name}`);
     }
     const edge = podSpec(deployments.get('prod-airlock-edge')!).containers[0]!;
-    expect(edge.readinessProbe).toMatchObject({ httpGet: { path: '/_airlock/ready' } });
+    // The kubelet probes the edge's operations listener; its Service carries the agents' port alone.
+    expect(edge.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: 4566 }), expect.objectContaining({ name: 'ops', containerPort: 4567 })]);
+    expect(edge.readinessProbe).toMatchObject({ httpGet: { path: '/_airlock/ready', port: 'ops' } });
+    expect(edge.livenessProbe).toMatchObject({ httpGet: { path: '/_airlock/health', port: 'ops' } });
+    expect((named(objects, 'Service').get('prod-airlock-edge')!.spec as { ports: { name: string }[] }).ports.map((port) => port.name)).toEqual(['http']);
+    // Prometheus finds every process's metrics on the operations port by the pods' annotations.
+    const scrape = (name: string) => (deployments.get(`prod-airlock-${name}`)!.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations;
+    expect(scrape('edge')).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '4567', 'prometheus.io/path': '/_airlock/metrics' });
+    expect(scrape('policy')).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '4567', 'prometheus.io/path': '/metrics' });
     expect(edge.env?.find((variable) => variable.name === 'AIRLOCK_SESSION_KEYS')?.valueFrom?.secretKeyRef).toEqual({ name: 'airlock-session-keys', key: 'AIRLOCK_SESSION_KEYS' });
     const policy = podSpec(deployments.get('prod-airlock-policy')!).containers[0]!;
     expect(policy.readinessProbe).toMatchObject({ grpc: { port: 7001, service: 'readiness' } });
@@ -142,8 +153,9 @@ describe('deploy/: the Helm chart, the Compose stack and the image definition', 
 
     // The configuration the chart renders is a valid Airlock configuration, pointing each service at its Service.
     const config = parseConfig(parseYaml(named(objects, 'ConfigMap').get('prod-airlock-config')!.data!['airlock.yaml']!), 'the rendered airlock.yaml');
-    expect(config.services.policy).toEqual({ listen: '0.0.0.0:7001', address: 'prod-airlock-policy:7001' });
+    expect(config.services.policy).toEqual({ listen: '0.0.0.0:7001', address: 'prod-airlock-policy:7001', metricsListen: '0.0.0.0:4567' });
     expect(config.edge.listen).toBe('0.0.0.0:4566');
+    expect(config.edge.opsListen).toBe('0.0.0.0:4567');
   }, 60_000);
 
   it('renders the other shapes valid too: Pod Identity, fixed edge replicas, the Slack bot, own policies, certificate volumes, no NetworkPolicies', async () => {
@@ -183,17 +195,21 @@ describe('deploy/: the Helm chart, the Compose stack and the image definition', 
     const env = { ...process.env, AIRLOCK_SESSION_KEYS: 'k1:AAAA', REDIS_PASSWORD: 'not-a-real-one', AIRLOCK_ISSUER: 'https://idp.example.com' };
     await run('docker-compose', ['-f', composeFile, 'config', '-q'], { env });
     const { stdout } = await run('docker-compose', ['-f', composeFile, 'config'], { env });
-    const services = (parseYaml(stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string> }> }).services;
+    const services = (parseYaml(stdout) as { services: Record<string, { command?: string[]; environment?: Record<string, string>; healthcheck?: { test: string[] } }> })
+      .services;
     expect(Object.keys(services).sort()).toEqual(
       ['approval', 'credential-vending', 'edge-1', 'edge-2', 'haproxy', 'masking', 'moto', 'nats-1', 'nats-2', 'nats-3', 'policy', 'recorder', 'redis'].sort(),
     );
     for (const name of ['nats-1', 'nats-2', 'nats-3']) expect(services[name]!.command).toContain('--routes');
     expect(services['edge-1']!.command).toEqual(['serve', 'edge', '--config', '/etc/airlock/airlock.yaml']);
+    // Each edge's container checks its operations listener, which the configuration keeps on loopback.
+    expect(services['edge-1']!.healthcheck?.test).toContain('http://127.0.0.1:4567/_airlock/ready');
     // Secrets come only from the environment of docker compose: the file names the variable, the rendered stack its value.
     expect(await readFile(composeFile, 'utf8')).toContain('${REDIS_PASSWORD:?');
     expect(services.redis!.environment?.REDIS_PASSWORD).toBe('not-a-real-one');
 
     const config = await loadConfig(`${repoRoot}deploy/compose/airlock.yaml`, env);
+    expect(config.edge.opsListen).toBe('127.0.0.1:4567');
     expect(config.drivers.bus).toEqual({ kind: 'nats', servers: ['nats://nats-1:4222', 'nats://nats-2:4222', 'nats://nats-3:4222'] });
     await run('haproxy', ['-c', '-f', `${repoRoot}deploy/compose/haproxy.cfg`]);
     // The standalone example is valid too.
@@ -205,6 +221,7 @@ describe('deploy/: the Helm chart, the Compose stack and the image definition', 
     expect(dockerfile).toMatch(/^USER 1000:1000$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["node", "\/app\/cli\/dist\/main\.js"\]$/m);
     expect(dockerfile).toMatch(/^CMD \["serve", "edge", /m);
+    expect(dockerfile).toMatch(/^EXPOSE 4566 .*\b4567\b/m);
     const ignored = (await readFile(`${repoRoot}deploy/Dockerfile.dockerignore`, 'utf8')).split('\n').filter((line) => line && !line.startsWith('#'));
     for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) {
       const first = source!.split('/')[0]!;

@@ -40,12 +40,18 @@ describe('lifecycle: readiness, probe, reload on SIGHUP, drain on SIGTERM', () =
   };
 
   it('is ready, and says so to `airlock probe`; a probe of nothing fails', async () => {
-    const response = await fetch(`${airlock.url}/_airlock/ready`);
+    // The operations listener says what readiness rests on; the public port, which every agent reaches, only whether.
+    const response = await fetch(`${airlock.opsUrl}/_airlock/ready`);
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({ ready: true, state: 'running', failing: [] });
+    const bare = await fetch(`${airlock.url}/_airlock/ready`);
+    expect(bare.status).toBe(200);
+    expect(await bare.json()).toEqual({ ready: true });
     // Probes are answered whatever Host they name: kubelets and load balancers use the pod's address.
     const probed = await fetch(`${airlock.url}/_airlock/health`, { headers: { host: 'pod-10-0-0-7:4566' } });
     expect(probed.status).toBe(200);
+    expect((await fetch(`${airlock.opsUrl}/_airlock/health`)).status).toBe(200);
+    await run(process.execPath, [cliPath, 'probe', '--http', `${airlock.opsUrl}/_airlock/ready`]);
     await run(process.execPath, [cliPath, 'probe', '--http', `${airlock.url}/_airlock/ready`]);
     const unused = await freePort();
     const failed = await run(process.execPath, [cliPath, 'probe', '--grpc', `127.0.0.1:${unused}`, '--timeout', '500']).catch((error: { code: number }) => error);
@@ -69,6 +75,14 @@ describe('lifecycle: readiness, probe, reload on SIGHUP, drain on SIGTERM', () =
     await writeFile(configPath, original);
   });
 
+  it('refuses to start an edge whose operations address is taken, naming the setting', async () => {
+    const second = startEmbeddedAirlock({
+      config: { policy: { files: [fileURLToPath(new URL('../../policies/default.cedar', import.meta.url))] }, edge: { opsListen: new URL(airlock.opsUrl).host } },
+      env: { AIRLOCK_SESSION_KEYS: `life-2:${randomBytes(32).toString('base64')}` },
+    });
+    await expect(second).rejects.toThrow(/edge\.opsListen 127\.0\.0\.1:\d+ cannot be bound \(EADDRINUSE\); give each edge on this machine its own/);
+  });
+
   it('drains on SIGTERM and stops by itself', async () => {
     await airlock.stop();
     const output = airlock.output();
@@ -76,5 +90,6 @@ describe('lifecycle: readiness, probe, reload on SIGHUP, drain on SIGTERM', () =
     expect(output).toContain('"msg":"edge drained"');
     expect(output).toContain('"msg":"stopped"');
     await expect(fetch(`${airlock.url}/_airlock/health`)).rejects.toThrow();
+    await expect(fetch(`${airlock.opsUrl}/_airlock/health`)).rejects.toThrow();
   });
 });

@@ -66,7 +66,7 @@ describe('rate and concurrency limits answer with retryable throttling errors', 
 
   /** One counter from the edge's Prometheus endpoint. */
   const metric = async (name: string, labels: string): Promise<number> => {
-    const text = await (await fetch(`${airlock.url}/_airlock/metrics`)).text();
+    const text = await (await fetch(`${airlock.opsUrl}/_airlock/metrics`)).text();
     const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}{${labels}}`) || (labels === '' && candidate.startsWith(`${name} `)));
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
   };

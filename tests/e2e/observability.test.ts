@@ -131,7 +131,7 @@ describe('observability: metrics, traces across gRPC and NATS, structured logs',
   };
 
   it('exports Prometheus metrics from the edge and every service, with bounded labels', async () => {
-    const edge = await scrape(`${airlock.url}/_airlock/metrics`);
+    const edge = await scrape(`${airlock.opsUrl}/_airlock/metrics`);
     expect(sample(edge, 'airlock_edge_calls_total{aws_service="s3",operation="GetObject",decision="allow",outcome="ok"}')).toBe(3);
     expect(sample(edge, 'airlock_edge_calls_total{aws_service="s3",operation="PutObject",decision="allow",outcome="ok"}')).toBe(1);
     expect(sample(edge, 'airlock_edge_call_duration_seconds_count{aws_service="s3",decision="allow"}')).toBeGreaterThanOrEqual(5);
@@ -202,5 +202,27 @@ describe('observability: metrics, traces across gRPC and NATS, structured logs',
       expect(line.traceId).toBe(call.traceId);
     }
     for (const secret of secrets) expect(airlock.output()).not.toContain(secret);
+  });
+
+  it('tells operators, on the operations listener only, what readiness rests on and what the metrics say', async () => {
+    // The public port, which every agent reaches, has no metrics: the path is just an unsigned S3-style request there.
+    const publicMetrics = await fetch(`${airlock.url}/_airlock/metrics`);
+    expect(publicMetrics.status).toBe(403);
+    const refusal = await publicMetrics.text();
+    expect(refusal).toContain('<Code>MissingAuthenticationToken</Code>');
+    expect(refusal).not.toContain('airlock_');
+    expect(await scrape(`${airlock.opsUrl}/_airlock/metrics`)).toContain('airlock_edge_calls_total');
+
+    await airlock.stopService('masking');
+    const failing = await eventually(async () => {
+      const response = await fetch(`${airlock.opsUrl}/_airlock/ready`);
+      const report = (await response.json()) as { ready: boolean; failing: { name: string; reason: string }[] };
+      return response.status === 503 ? report : undefined;
+    });
+    expect(failing).toMatchObject({ ready: false, state: 'running', failing: [{ name: 'masking', reason: expect.any(String) }] });
+    // A load balancer learns that it must not send calls here, and nothing about what is behind the edge.
+    const bare = await fetch(`${airlock.url}/_airlock/ready`);
+    expect(bare.status).toBe(503);
+    expect(await bare.json()).toEqual({ ready: false });
   });
 });

@@ -139,7 +139,8 @@ describe('credential vending: scoped, shared, single-flight across instances', (
       Version: '2012-10-17',
       Statement: [{ Effect: 'Allow', Action: 'sts:GetCallerIdentity', Resource: '*' }],
     });
-    const answer = await client.vend(request({ sessionPolicy, approvalId: 'apr-42', maxDurationSeconds: 1200 }));
+    // The edge always bounds an approved call's credentials by the approval's window (here an hour away, beyond the 900 s).
+    const answer = await client.vend(request({ sessionPolicy, approvalId: 'apr-42', maxDurationSeconds: 1200, notAfterMs: Date.now() + 3_600_000 }));
     expect(sts.inputs).toEqual([
       {
         roleArn: world.roleArn,

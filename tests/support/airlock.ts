@@ -14,6 +14,8 @@ const backEndServices = ['policy', 'approval', 'credential-vending', 'masking', 
 
 export interface AirlockUnderTest {
   url: string;
+  /** The edge's operations listener (edge.opsListen): health, readiness with reasons, metrics. */
+  opsUrl: string;
   dataDir: string;
   /** Everything the processes printed, for assertions that secrets never reach logs. */
   output(): string;
@@ -31,11 +33,13 @@ interface Launch {
 export async function startEmbeddedAirlock({ config, env }: Launch): Promise<AirlockUnderTest> {
   const dataDir = await mkdtemp(join(tmpdir(), 'airlock-embedded-'));
   const port = await freePort();
-  const configPath = await writeConfig(dataDir, { dataDir, ...config, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
+  const edgeConfig = await edgeSettings(`127.0.0.1:${port}`, config.edge);
+  const configPath = await writeConfig(dataDir, { dataDir, ...config, edge: edgeConfig });
   const edge = launch(['dev', '--config', configPath], env);
   await waitForHealth(`${edgeScheme(config)}://127.0.0.1:${port}`, [edge]);
   return {
     url: `${edgeScheme(config)}://127.0.0.1:${port}`,
+    opsUrl: `http://${edgeConfig.opsListen}`,
     dataDir,
     output: () => edge.output(),
     pid: () => edge.child.pid,
@@ -49,6 +53,7 @@ export async function startEmbeddedAirlock({ config, env }: Launch): Promise<Air
 /** One more edge process of a distributed Airlock: same configuration and back ends, its own port. */
 export interface ExtraEdge {
   url: string;
+  opsUrl: string;
   output(): string;
   /** The process id of the edge running now (its default edge.id is `<hostname>-<pid>`). */
   pid(): number | undefined;
@@ -76,7 +81,8 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
   const given = (config.services ?? {}) as Record<string, object>;
   for (const name of backEndServices) services[name] = { ...given[name], listen: `127.0.0.1:${await freePort()}` };
   const port = await freePort();
-  const configPath = await writeConfig(dataDir, { dataDir, ...config, services, edge: { listen: `127.0.0.1:${port}`, ...(config.edge as object) } });
+  const edgeConfig = await edgeSettings(`127.0.0.1:${port}`, config.edge);
+  const configPath = await writeConfig(dataDir, { dataDir, ...config, services, edge: edgeConfig });
   const processes = new Map<string, Launched>();
   const start = async (name: string) => {
     const launched = launch(['serve', name, '--config', configPath], env);
@@ -95,6 +101,7 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
   const extraEdges: Launched[] = [];
   return {
     url: `${edgeScheme(config)}://127.0.0.1:${port}`,
+    opsUrl: `http://${edgeConfig.opsListen}`,
     dataDir,
     output: () => [...processes.values(), ...extraEdges].map((launched) => launched.output()).join('\n'),
     pid: () => processes.get('edge')?.child.pid,
@@ -107,11 +114,8 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
     },
     async addEdge() {
       const edgePort = await freePort();
-      const edgeConfigPath = await writeConfig(
-        dataDir,
-        { dataDir, ...config, services, edge: { ...(config.edge as object), listen: `127.0.0.1:${edgePort}` } },
-        `airlock-edge-${edgePort}.yaml`,
-      );
+      const extraEdgeConfig = { ...(config.edge as object), listen: `127.0.0.1:${edgePort}`, opsListen: `127.0.0.1:${await freePort()}` };
+      const edgeConfigPath = await writeConfig(dataDir, { dataDir, ...config, services, edge: extraEdgeConfig }, `airlock-edge-${edgePort}.yaml`);
       const url = `${edgeScheme(config)}://127.0.0.1:${edgePort}`;
       let launched: Launched;
       let earlierOutput = '';
@@ -128,6 +132,7 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
       await start();
       return {
         url,
+        opsUrl: `http://${extraEdgeConfig.opsListen}`,
         output: () => earlierOutput + launched.output(),
         pid: () => launched.child.pid,
         async kill(signal) {
@@ -153,6 +158,11 @@ export async function startDistributedAirlock({ config, env }: Launch): Promise<
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The edge's settings: the test's own over `listen` and an operations listener on a free port. */
+async function edgeSettings(listen: string, edge: unknown): Promise<Record<string, unknown> & { opsListen: string }> {
+  return { listen, opsListen: `127.0.0.1:${await freePort()}`, ...(edge as Record<string, unknown> | undefined) } as Record<string, unknown> & { opsListen: string };
 }
 
 async function writeConfig(dir: string, config: Record<string, unknown>, name = 'airlock.yaml'): Promise<string> {

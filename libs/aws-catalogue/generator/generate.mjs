@@ -94,6 +94,14 @@ function parseTemplate(template) {
   return placeholders;
 }
 
+/** Whether the answer's body is one blob or string member: the caller's own data (an S3 object, a function's result). */
+function bodyIsData(resolve, ref) {
+  if (!ref) return false;
+  const output = resolve(ref);
+  if (output.type !== 'structure' || !output.payload) return false;
+  return resolve(output.members[output.payload]).type !== 'structure';
+}
+
 function sensitivePaths(resolve, ref, protocol) {
   const out = [];
   const walk = (current, path, depth, seen) => {
@@ -117,7 +125,25 @@ function sensitivePaths(resolve, ref, protocol) {
       walk(shape.value, [...path, '{}'], depth + 1, nextSeen);
     }
   };
-  if (ref) walk(ref, [], 0, new Set());
+  if (!ref) return out;
+  const output = resolve(ref);
+  if (output.type !== 'structure' || output.sensitive || ref.sensitive) {
+    walk(ref, [], 0, new Set());
+    return out;
+  }
+  // Paths are into the answer's body. Members bound to headers or the status code are not in it; a payload member is
+  // the body itself: a structure payload's members are the body's, and a blob or string payload (a Lambda result, an
+  // S3 object) is the caller's own data, left to the detectors rather than masked whole.
+  if (output.payload) {
+    const payload = output.members[output.payload];
+    if (resolve(payload).type === 'structure') walk(payload, [], 0, new Set());
+    return out;
+  }
+  const seen = new Set(ref.shape ? [ref.shape] : []);
+  for (const [name, member] of Object.entries(output.members ?? {})) {
+    if (member.location) continue;
+    walk(member, [protocol === 'json' ? name : (member.locationName ?? name)], 1, seen);
+  }
   return out;
 }
 
@@ -203,6 +229,7 @@ function buildService(id, model, regionConfig, stats) {
     if (sensitiveIn.length > 0) op.si = sensitiveIn.sort();
     const sensitiveOut = sensitivePaths(resolve, operation.output, protocol);
     if (sensitiveOut.length > 0) op.so = sensitiveOut;
+    if (bodyIsData(resolve, operation.output)) op.po = 1;
     stats.operations += 1;
     if (sensitiveOut.length > 0) stats.sensitiveOperations += 1;
     ops[name] = op;

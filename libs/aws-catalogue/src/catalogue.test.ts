@@ -56,6 +56,13 @@ describe('the AWS catalogue', () => {
     expect(catalogueService('secretsmanager')?.ops.GetSecretValue?.so).toEqual(['SecretBinary', 'SecretString']);
     expect(catalogueService('sts')?.ops.AssumeRole?.so).toEqual(['Credentials.SecretAccessKey']);
     expect(catalogueService('iam')?.ops.CreateAccessKey?.so).toEqual(['AccessKey.SecretAccessKey']);
+    // Paths are into the body: header members are not in it, a structure payload is the body itself, and a blob payload
+    // (an object, a function's result) is the caller's data, left to the detectors.
+    expect(catalogueService('s3')?.ops.GetObject?.so).toBeUndefined();
+    expect(catalogueService('lambda')?.ops.Invoke?.so).toBeUndefined();
+    expect([catalogueService('lambda')?.ops.Invoke?.po, catalogueService('s3')?.ops.GetObject?.po]).toEqual([1, 1]);
+    expect(catalogueService('lambda')?.ops.GetFunction?.po).toBeUndefined();
+    expect(catalogueService('cloudfront')?.ops.GetDistribution?.so).toContain('DistributionConfig.Comment');
   });
 
   it('is internally consistent: bindings parse, template indexes exist, names are identifiers', () => {

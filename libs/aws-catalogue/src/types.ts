@@ -23,6 +23,8 @@ export interface CatalogueOperation {
   h?: string;
   /** 1 when a REST body is one member (a blob or document), not an object of members. */
   pl?: 1;
+  /** 1 when the answer's body is one blob or string member: the caller's own data (an S3 object, a function's result). */
+  po?: 1;
   /** Host prefix template, e.g. "{AccountId}." (S3 Control). */
   hp?: string;
   /** 1 when the operation only reads (judged from its verb). */

@@ -1,5 +1,6 @@
 export type { CallDescription } from './call.js';
 export { classify, formBodyParameters, headerValue, jsonBodyParameters, type RequestFacts } from './classify.js';
+export { errorFormatFor, type ErrorFormat } from './error-format.js';
 export { resolveUpstream, type EndpointPolicy, type Partition, type UpstreamTarget } from './endpoints.js';
 export { renderError, type RenderedError } from './errors.js';
 export { mintsCredentials } from './minting.js';

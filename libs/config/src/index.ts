@@ -1,2 +1,3 @@
 export { loadConfig, parseConfig } from './load.js';
-export { configSchema, serviceNamesInOrder, type AirlockConfig, type ServiceName } from './schema.js';
+export { configSchema, type AirlockConfig } from './schema.js';
+export { serviceNamesInOrder, type ServiceName } from './service-names.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { serviceNamesInOrder as serviceNames } from './service-names.js';
 
 const hostPort = z
   .string()
@@ -100,8 +101,6 @@ const consoleSettings = z.strictObject({
   sessionSeconds: z.number().int().min(300).max(86_400).default(28_800),
 });
 
-const serviceNames = ['policy', 'approval', 'credential-vending', 'masking', 'recorder'] as const;
-
 export const configSchema = z.strictObject({
   dataDir: z.string().default('.airlock'),
   edge: z
@@ -132,7 +131,14 @@ export const configSchema = z.strictObject({
       recording: z.enum(['strict', 'best-effort']).default('best-effort'),
       /** Serve HTTPS with this PEM certificate (chain) and key; the files are reloaded when they change. Absent: plain HTTP. */
       tls: z.strictObject({ certFile: pemFile, keyFile: pemFile }).optional(),
-      /** Serve Prometheus metrics at /_airlock/metrics on the edge's port. */
+      /**
+       * The operations listener: GET /_airlock/health, /_airlock/ready with the state and failing dependencies, and
+       * /_airlock/metrics, for kubelets, Prometheus and operators. Plain HTTP without a Host check, so loopback by
+       * default; a deployment binds it where its probes and scrapers reach it (the Helm chart: 0.0.0.0:4567, outside
+       * the edge's Service). The public port keeps /_airlock/health and a bare /_airlock/ready for load balancers.
+       */
+      opsListen: hostPort.default('127.0.0.1:4567'),
+      /** Serve Prometheus metrics at /_airlock/metrics on the operations listener (opsListen). */
       metrics: z.boolean().default(true),
       /** Decisions reused for identical requests of the same session under the same policy version (services/edge-proxy/src/decision-cache.ts). */
       decisionCache: z
@@ -306,7 +312,7 @@ export const configSchema = z.strictObject({
   mtls: z.strictObject({ caFile: pemFile, certFile: pemFile, keyFile: pemFile }).optional(),
   tracing: z
     .strictObject({
-      /** OTLP/HTTP endpoint traces are exported to (e.g. http://collector:4318/v1/traces); unset: nothing is exported. */
+      /** OTLP/HTTP endpoint traces are exported to (e.g. http://collector:4318/v1/traces); unset: no span is recorded, log lines still carry trace ids. */
       otlpEndpoint: url.optional(),
       /** Share of traces sampled at the edge; services follow the edge's decision. */
       sampleRatio: z.number().min(0).max(1).default(1),
@@ -318,5 +324,3 @@ export const configSchema = z.strictObject({
 });
 
 export type AirlockConfig = Readonly<z.infer<typeof configSchema>>;
-export type ServiceName = (typeof serviceNames)[number];
-export const serviceNamesInOrder: readonly ServiceName[] = serviceNames;

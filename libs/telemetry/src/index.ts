@@ -1,5 +1,5 @@
 export { metrics, registry, secondsSince } from './metrics.js';
-export { startMetricsServer, writeMetrics, type RunningMetricsServer } from './metrics-server.js';
+export { answerMetrics, startMetricsServer, startOpsServer, type RunningMetricsServer, type RunningOpsServer } from './metrics-server.js';
 export {
   SpanKind,
   contextFrom,

@@ -6,9 +6,9 @@ export { SpanKind } from '@opentelemetry/api';
 export interface TracingSettings {
   /** service.name of every span this process makes ("airlock-edge", "airlock-policy", or "airlock" embedded). */
   serviceName: string;
-  /** OTLP/HTTP traces endpoint (".../v1/traces"); unset: spans are made and propagated but exported nowhere. */
+  /** OTLP/HTTP traces endpoint (".../v1/traces"); unset: spans carry ids and propagate, but none is recorded. */
   otlpEndpoint?: string | undefined;
-  /** Share of new traces sampled; a call keeps the decision of the trace it belongs to. @default 1 */
+  /** Share of new traces sampled when spans are exported; a call keeps the decision of the trace it belongs to. @default 1 */
   sampleRatio?: number | undefined;
 }
 
@@ -21,12 +21,17 @@ const tracer = () => trace.getTracer('airlock');
 
 /**
  * Registers the process's tracer provider: W3C trace context (traceparent, tracestate) is read from and written to
- * gRPC metadata and NATS headers, and the active span follows async work through AsyncLocalStorage. Without an
- * OTLP endpoint spans still carry ids (logs show them, services continue each other's traces) but leave nothing.
+ * gRPC metadata and NATS headers, and the active span follows async work through AsyncLocalStorage.
+ *
+ * Without an OTLP endpoint nothing would read a recorded span, so none is recorded: the sampler answers NOT_RECORD,
+ * for which the SDK still makes a span context with a trace id (a root's new one, a child's its parent's) and a span
+ * id, only not the span (attributes, events, timings). Logs keep naming the trace and services keep continuing each
+ * other's; the traceparent they send says "not sampled", so a process that exports follows a trace another process
+ * started only if that one exports too (all processes read one tracing section, so they agree).
  */
 export async function startTracing(settings: TracingSettings): Promise<RunningTracing> {
   // The SDK is loaded by processes that trace, not by every `airlock` command that imports this library.
-  const [{ resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler }] = await Promise.all([
+  const [{ resourceFromAttributes }, { AlwaysOffSampler, BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler }] = await Promise.all([
     import('@opentelemetry/resources'),
     import('@opentelemetry/sdk-trace-node'),
   ]);
@@ -37,7 +42,7 @@ export async function startTracing(settings: TracingSettings): Promise<RunningTr
   }
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': settings.serviceName }),
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio ?? 1) }),
+    sampler: settings.otlpEndpoint ? new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(settings.sampleRatio ?? 1) }) : new AlwaysOffSampler(),
     spanProcessors,
   });
   // A process registers once; a second start (tests run several Airlocks in one process) takes over from the first.

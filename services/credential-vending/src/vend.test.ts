@@ -68,7 +68,7 @@ describe('Vend request to STS', () => {
   it('names the session after the caller and tags it', async () => {
     const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
     const { client } = await serviceWith(sts);
-    await client.vend(request({ approvalId: 'apr-42', sessionPolicy: '{"Version":"2012-10-17","Statement":[]}' }));
+    await client.vend(request({ approvalId: 'apr-42', notAfterMs: Date.now() + 7_200_000, sessionPolicy: '{"Version":"2012-10-17","Statement":[]}' }));
     expect(inputs[0]).toEqual({
       roleArn,
       roleSessionName: 'airlock-alice@example.com',
@@ -112,6 +112,20 @@ describe('Vend request to STS', () => {
     expect(inputs).toHaveLength(0);
   });
 
+  it('refuses, without calling STS, an approved call whose request does not say when the credentials must stop working', async () => {
+    const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
+    const { client } = await serviceWith(sts);
+    await expect(client.vend(request({ approvalId: 'apr-5' }))).rejects.toMatchObject({
+      code: 'InvalidRequest',
+      message: expect.stringContaining('not_after_ms'),
+      details: { approvalId: 'apr-5' },
+    });
+    expect(inputs).toHaveLength(0);
+    // The same request with its bound is served.
+    await expect(client.vend(request({ approvalId: 'apr-5', notAfterMs: Date.now() + 600_000 }))).resolves.toHaveProperty('credentials');
+    expect(inputs).toHaveLength(1);
+  });
+
   it('refuses a configured lifetime STS would not grant', async () => {
     const logger = createLogger({ service: 'credential-vending', level: 'silent' });
     await expect(createCredentialVendingService({ region: 'us-east-1', durationSeconds: 600, logger })).rejects.toMatchObject({
@@ -141,7 +155,7 @@ describe('Vend cache', () => {
     await client.vend(base);
     await client.vend({ ...base, principal: { ...base.principal!, sessionId: 'other' } });
     await client.vend({ ...base, sessionPolicy: '{"Statement":[]}' });
-    await client.vend({ ...base, approvalId: 'apr-1' });
+    await client.vend({ ...base, approvalId: 'apr-1', notAfterMs: Date.now() + 7_200_000 });
     await client.vend({ ...base, maxDurationSeconds: 900 });
     await client.vend({ ...base, principal: { ...base.principal!, issuer: 'https://other.example' } });
     await client.vend({ ...base, region: 'eu-west-1' });
@@ -229,7 +243,7 @@ describe('Vend errors', () => {
     });
     const { client } = await serviceWith(sts, { destination });
     await client.vend(request());
-    await client.vend(request({ approvalId: 'apr-2' })).catch(() => undefined);
+    await client.vend(request({ approvalId: 'apr-2', notAfterMs: Date.now() + 7_200_000 })).catch(() => undefined);
     const log = Buffer.concat(chunks).toString();
     expect(log).toContain('credentials vended');
     expect(log).toContain('vending credentials failed');
@@ -247,7 +261,7 @@ describe('Vend scoping', () => {
   it('sends the given session policy unchanged when the lifetime fits STS', async () => {
     const { sts, inputs } = scriptedSts(async (_input, call) => credentialsAt(call, Date.now() + 3_600_000));
     const { client } = await serviceWith(sts, { durationSeconds: 3600 });
-    await client.vend(request({ sessionPolicy: policy, maxDurationSeconds: 1200, approvalId: 'apr-7' }));
+    await client.vend(request({ sessionPolicy: policy, maxDurationSeconds: 1200, approvalId: 'apr-7', notAfterMs: Date.now() + 7_200_000 }));
     expect(inputs[0]).toMatchObject({ policy, durationSeconds: 1200 });
   });
 

@@ -85,6 +85,13 @@ export function toAssumeRoleInput(request: VendRequest, durationSeconds: number,
   if (!roleArnPattern.test(request.roleArn)) {
     throw new AirlockError('InvalidRequest', 'A credential request must name an IAM role ARN.', { details: { roleArn: request.roleArn } });
   }
+  // An approval grants a window, not a lifetime: without the window's end the credentials would outlive it by as much
+  // as the configured lifetime, so a request that names an approval and no end is refused, never served unbounded.
+  if (request.approvalId && !(request.notAfterMs > 0)) {
+    throw new AirlockError('InvalidRequest', 'A credential request for an approved call must name when the credentials stop working (not_after_ms): the end of the approval\'s window at the latest.', {
+      details: { approvalId: request.approvalId },
+    });
+  }
   const tags = [{ key: 'airlock-subject', value: tagValueFor(principal.subject) }];
   if (principal.groups.length > 0) tags.push({ key: 'airlock-groups', value: tagValueFor([...principal.groups].sort().join(':')) });
   if (principal.sessionId) tags.push({ key: 'airlock-session', value: tagValueFor(principal.sessionId) });

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
+import { contentRange, type Span } from './ranges.js';
 
 /**
  * Headers that describe the exact bytes of a body. Once masking has changed the body they are wrong, and an SDK that
@@ -40,6 +41,14 @@ export function headersForHeldBody(upstream: Record<string, string | string[]>, 
 /** The headers of a masked answer that streams: nothing that describes the bytes survives. */
 export function headersForStreamedBody(upstream: Record<string, string | string[]>): Record<string, string | string[]> {
   return Object.fromEntries(Object.entries(upstream).filter(([name]) => !isBodyBound(name)));
+}
+
+/**
+ * The headers of one byte range of a body (a 206 answer): its Content-Range and exact Content-Length, and nothing that
+ * describes other bytes (S3 sends no checksums for a range, except one that is the whole object).
+ */
+export function headersForRange(upstream: Record<string, string | string[]>, span: Span): Record<string, string | string[]> {
+  return { ...headersForStreamedBody(upstream), 'content-range': contentRange(span), 'content-length': String(span.last - span.first + 1) };
 }
 
 function uint32Base64(value: number): string {

@@ -1,11 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Decision, type Approval } from '@airlock/contracts';
 import { addCallBindings, runWithCallBindings } from '@airlock/logging';
-import { SpanKind, inSpan, metrics, secondsSince, setActiveSpanAttributes, writeMetrics } from '@airlock/telemetry';
+import { SpanKind, inSpan, metrics, secondsSince, setActiveSpanAttributes } from '@airlock/telemetry';
 import { statusName } from './admin-approvals.js';
-
-/** Prometheus scrapes the edge here (not `/metrics`, which is an S3 bucket's path). */
-export const metricsPath = '/_airlock/metrics';
 
 /**
  * Serves one request as one call for telemetry: a root span that every stage and service call continues (gRPC
@@ -15,13 +12,6 @@ export function observeRequest(request: IncomingMessage, serve: () => Promise<vo
   return runWithCallBindings({}, () =>
     inSpan('edge call', { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method ?? '' } }, () => serve()),
   );
-}
-
-/** Answers a Prometheus scrape of the edge's process (all services' metrics in embedded mode). */
-export function answerMetrics(request: IncomingMessage, response: ServerResponse): boolean {
-  if (request.method !== 'GET' || (request.url ?? '').split('?', 1)[0] !== metricsPath) return false;
-  writeMetrics(response).catch(() => response.destroy());
-  return true;
 }
 
 /** Names the call in its log lines and span once the edge has given it an id. */

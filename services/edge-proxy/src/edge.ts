@@ -2,13 +2,14 @@ import { createServer as createHttp1Server, type IncomingMessage, type ServerRes
 import { createServer as createHttp2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { createLifecycle, type Lifecycle, type ReadinessCheck } from '@airlock/transport';
-import { answerMetrics, observeRequest } from './call-telemetry.js';
+import { observeRequest } from './call-telemetry.js';
 import { DecisionCache } from './decision-cache.js';
 import type { EdgeDependencies } from './dependencies.js';
 import { createUpstreamAgents } from './forward.js';
 import { createHostCheck } from './hosts.js';
 import { createCallLimits } from './limits.js';
 import { handleRequest, type PipelineContext } from './pipeline.js';
+import { startOpsListener } from './ops-listener.js';
 import { answerProbe } from './probes.js';
 import { asHttp1Exchange, routeByPreface } from './protocol-sniff.js';
 import { createRevocationCheck } from './revocations.js';
@@ -18,6 +19,8 @@ import { createEdgeListener } from './tls-listener.js';
 export interface RunningEdge {
   readonly port: number;
   readonly url: string;
+  /** The operations listener's base URL (health, readiness with reasons, metrics), when edge.opsListen names one. */
+  readonly opsUrl?: string;
   /** Readiness (`/_airlock/ready`) and drain state. */
   readonly lifecycle: Lifecycle;
   /**
@@ -94,8 +97,8 @@ export async function startEdgeProxy(deps: EdgeDependencies, lifecycleOptions: E
     decisions: new DecisionCache(deps.settings.decisionCache ?? { ttlSeconds: 0, maxEntries: 1 }),
   };
   const onRequest = (request: IncomingMessage, response: ServerResponse) => {
-    if (answerProbe(request, response, lifecycle)) return;
-    if (deps.settings.metrics !== false && answerMetrics(request, response)) return;
+    // Load balancers probe the port they send calls to; anything more about the edge is on the operations listener.
+    if (answerProbe(request, response, lifecycle, 'bare')) return;
     const handled = observeRequest(request, () => handleRequest(request, response, context)).catch((error: unknown) => {
       deps.logger.error({ err: error }, 'request handler failed');
       response.destroy();
@@ -119,10 +122,23 @@ export async function startEdgeProxy(deps: EdgeDependencies, lifecycleOptions: E
   // sends 100 Continue itself, only once the request has passed (see handleRequest).
   http1.on('checkContinue', onHttp1Request);
   http2.on('checkContinue', onHttp2Request);
-  deps.logger.info({ listen: `${listenHost}:${port}`, edgeId: deps.settings.edgeId }, 'edge listening');
+  const { opsListen } = deps.settings;
+  const ops = opsListen
+    ? await startOpsListener(opsListen, lifecycle, { metrics: deps.settings.metrics !== false }).catch(async (error: unknown) => {
+        // The edge does not start without its operations listener (its address is taken): nothing stays open.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await closed;
+        upstreams.close();
+        throw error;
+      })
+    : undefined;
+  const opsUrl = ops && opsListen ? `http://${urlHost(splitHostPort(opsListen)[0])}:${ops.port}` : undefined;
+  deps.logger.info({ listen: `${listenHost}:${port}`, ...(opsUrl ? { operations: opsUrl } : {}), edgeId: deps.settings.edgeId }, 'edge listening');
   return {
     port,
-    url: `${deps.settings.tls ? 'https' : 'http'}://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    url: `${deps.settings.tls ? 'https' : 'http'}://${urlHost(listenHost)}:${port}`,
+    ...(opsUrl ? { opsUrl } : {}),
     lifecycle,
     async close(graceMs = 10_000) {
       lifecycle.drain();
@@ -158,6 +174,8 @@ export async function startEdgeProxy(deps: EdgeDependencies, lifecycleOptions: E
         await closed;
       }
       upstreams.close();
+      // Last: readiness says "draining" to the kubelet until the very end.
+      await ops?.close();
       deps.logger.info('edge drained');
     },
   };
@@ -174,6 +192,10 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   } finally {
     clearTimeout(timer);
   }
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function splitHostPort(listen: string): [string, number] {

@@ -116,8 +116,22 @@ export async function forward(call: UpstreamRequest, agents: UpstreamAgents): Pr
   });
 }
 
+/**
+ * Reads a byte range of the object a GET named again, from the same endpoint with the same credentials: the same
+ * request with its Range replaced, pinned by If-Match to the object version already answered, and without
+ * `partNumber` (S3 refuses it together with a Range).
+ */
+export function refetcher(call: UpstreamRequest, agents: UpstreamAgents): (range: string, etag: string) => Promise<UpstreamResponse> {
+  const rawQuery = withoutQueryParameters(call.rawQuery, (name) => name === 'partNumber');
+  return (range, etag) => forward({ ...call, rawQuery, headers: { ...call.headers, range, 'if-match': etag }, body: undefined, contentLength: undefined }, agents);
+}
+
 /** The raw query less the X-Amz-* parameters of query-string authentication, every other pair exactly as sent. */
 export function withoutClientAuth(rawQuery: string): string {
+  return withoutQueryParameters(rawQuery, isClientAuthQueryParameter);
+}
+
+function withoutQueryParameters(rawQuery: string, drop: (name: string) => boolean): string {
   if (rawQuery === '') return rawQuery;
   return rawQuery
     .split('&')
@@ -125,7 +139,7 @@ export function withoutClientAuth(rawQuery: string): string {
       const equals = pair.indexOf('=');
       const name = equals === -1 ? pair : pair.slice(0, equals);
       try {
-        return !isClientAuthQueryParameter(decodeURIComponent(name));
+        return !drop(decodeURIComponent(name));
       } catch {
         return true;
       }

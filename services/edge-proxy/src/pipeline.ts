@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import {
   classify,
+  errorFormatFor,
   formBodyParameters,
   jsonBodyParameters,
   mintsCredentials,
@@ -10,7 +11,6 @@ import {
   renderError,
   resolveUpstream,
   serviceFor,
-  serviceInfo,
   type CallDescription,
   type Protocol,
   type ServiceInfo,
@@ -29,14 +29,14 @@ import {
   type ParsedAuthorization,
 } from '@airlock/sigv4';
 import { adminApiPrefix, handleAdminRequest } from './admin-api.js';
-import { sendAnswer } from './answer.js';
+import { sendAnswer, widenForMasking, type AnswerPlan } from './answer.js';
 import { bindRequestId, countCall, observeApprovalWait, observeUpstream } from './call-telemetry.js';
 import { defaultApprovalWaitSeconds, waitForDecision } from './approval-wait.js';
 import type { DecisionCache } from './decision-cache.js';
 import { decisionContext } from './decision-context.js';
 import type { EdgeDependencies } from './dependencies.js';
 import { holdUnlessDrained } from './drain.js';
-import { forward, type UpstreamAgents, type UpstreamResponse } from './forward.js';
+import { forward, refetcher, type UpstreamAgents, type UpstreamRequest, type UpstreamResponse } from './forward.js';
 import type { HostAddressing } from './hosts.js';
 import { decodePath, firstHeader, readBounded, sendText, splitTarget } from './http.js';
 import type { CallLimits } from './limits.js';
@@ -122,8 +122,8 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
   response.on('error', clientGone);
   const outcome: Outcome = { bytesIn: 0, bytesOut: 0, masked: [] };
   let releaseSlot = () => {};
-  let protocol: Protocol = guessProtocol(request);
-  let xmlNamespace: string | undefined;
+  // Until the request names its service (by its signature's scope), errors are written as its shape suggests.
+  let { protocol, xmlNamespace } = errorFormatFor(request.headers, Object.fromEntries(new URLSearchParams(requestTarget.rawQuery)));
   try {
     const addressing = context.assertHost(request.headers.host);
     const { rawQuery } = requestTarget;
@@ -134,11 +134,12 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     const rawPath = virtualHostedS3 ? pathStyle(addressing.prefix ?? '', requestTarget.rawPath) : requestTarget.rawPath;
     const head: IncomingRequestHead = { method: request.method ?? 'GET', rawPath: requestTarget.rawPath, rawQuery, headers: request.headers };
     if (!request.headers.authorization && !/X-Amz-Signature=/i.test(rawQuery)) {
-      protocol = 'query';
-      xmlNamespace = serviceInfo('sts')?.xmlNamespace;
       releaseSlot = context.limits.admit(protocol);
       continueBody();
-      await answerUnsigned(request, response, head, requestId, context, abort.signal);
+      const params = await unsignedParameters(request, rawQuery);
+      // Refused in the format the client's SDK reads (S3's for an anonymous S3 client); the STS facade's is STS's.
+      ({ protocol, xmlNamespace } = errorFormatFor(request.headers, params));
+      await answerUnsigned(params, response, requestId, context, abort.signal);
       return;
     }
 
@@ -226,32 +227,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       await recordBeforeForwarding(deps.events, outcome.sessionId ?? '', requested, deps.settings.dependencyTimeoutMs);
     }
 
-    let upstream: UpstreamResponse;
-    // Everything has passed: now the client may send the body.
-    continueBody();
-    try {
-      upstream = await observeUpstream(auth.service, () => forward(
-        {
-          method: head.method,
-          rawPath,
-          rawQuery,
-          headers: request.headers,
-          body: body.reframe ?? body.stream ?? (body.buffer?.length ? body.buffer : undefined),
-          contentLength: body.buffer ? body.buffer.length : contentLengthOf(request),
-          payloadHash: body.payloadHash,
-          service: auth.service,
-          target,
-          credentials,
-          signal: abort.signal,
-        },
-        context.upstreams,
-      ));
-    } catch (error) {
-      throw body.failure() ?? error;
-    }
-    outcome.upstreamStatus = upstream.statusCode;
-    outcome.awsRequestId = firstHeader(upstream.headers, 'x-amz-request-id') ?? firstHeader(upstream.headers, 'x-amzn-requestid');
-    const answer = await sendAnswer(upstream, response, {
+    const answerPlan: AnswerPlan = {
       masking: deps.masking,
       profile: decision.obligations?.maskingProfile || 'default',
       service: call.service,
@@ -261,7 +237,33 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
       failure: deps.settings.masking?.failure ?? 'strict',
       holdBytes: deps.settings.masking?.holdBytes ?? 1024 * 1024,
       logger: deps.logger,
-    });
+    };
+    // A ranged read goes upstream wider, so that masking sees the secrets around its edges (answer.ts).
+    const ranged = await widenForMasking(request.headers, answerPlan);
+    let upstream: UpstreamResponse;
+    // Everything has passed: now the client may send the body.
+    continueBody();
+    const upstreamCall: UpstreamRequest = {
+      method: head.method,
+      rawPath,
+      rawQuery,
+      headers: ranged.headers,
+      body: body.reframe ?? body.stream ?? (body.buffer?.length ? body.buffer : undefined),
+      contentLength: body.buffer ? body.buffer.length : contentLengthOf(request),
+      payloadHash: body.payloadHash,
+      service: auth.service,
+      target,
+      credentials,
+      signal: abort.signal,
+    };
+    try {
+      upstream = await observeUpstream(auth.service, () => forward(upstreamCall, context.upstreams));
+    } catch (error) {
+      throw body.failure() ?? error;
+    }
+    outcome.upstreamStatus = upstream.statusCode;
+    outcome.awsRequestId = firstHeader(upstream.headers, 'x-amz-request-id') ?? firstHeader(upstream.headers, 'x-amzn-requestid');
+    const answer = await sendAnswer(upstream, response, { ...answerPlan, range: ranged.range, refetch: refetcher(upstreamCall, context.upstreams) });
     outcome.bytesOut = answer.bytesOut;
     outcome.masked = answer.masked;
   } catch (thrown) {
@@ -288,19 +290,19 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
   }
 }
 
-async function answerUnsigned(
-  request: IncomingMessage,
-  response: ServerResponse,
-  head: IncomingRequestHead,
-  requestId: string,
-  context: PipelineContext,
-  signal: AbortSignal,
-): Promise<void> {
-  const query = Object.fromEntries(new URLSearchParams(head.rawQuery));
+/** An unsigned request's parameters: its query, and its small form body for a form POST (the STS facade's). */
+async function unsignedParameters(request: IncomingMessage, rawQuery: string): Promise<Record<string, string>> {
+  const query = Object.fromEntries(new URLSearchParams(rawQuery));
   const isForm = (firstHeader(request.headers, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded');
-  const params = request.method === 'POST' && isForm ? { ...query, ...formBodyParameters(await readBounded(request, unsignedBodyLimit)) } : query;
+  return request.method === 'POST' && isForm ? { ...query, ...formBodyParameters(await readBounded(request, unsignedBodyLimit)) } : query;
+}
+
+async function answerUnsigned(params: Record<string, string>, response: ServerResponse, requestId: string, context: PipelineContext, signal: AbortSignal): Promise<void> {
   if (params.Action !== 'AssumeRoleWithWebIdentity') {
-    throw new AirlockError('MissingAuthentication', 'The request is not signed. Sign it with the credentials Airlock issues through AssumeRoleWithWebIdentity.');
+    throw new AirlockError(
+      'MissingAuthentication',
+      'The request is not signed, and Airlock answers no anonymous request. Sign it with the credentials Airlock issues through AssumeRoleWithWebIdentity.',
+    );
   }
   const xml = await assumeRoleWithWebIdentity(params, requestId, context.deps, signal);
   sendText(response, 200, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId }, xml);
@@ -524,11 +526,5 @@ function record(outcome: Outcome, durationMs: number, requestId: string, deps: E
   deps.events.record(outcome.sessionId, { $case: 'call', value }).catch((error: unknown) => {
     deps.logger.error({ err: error, sessionId: outcome.sessionId, requestId }, 'session event could not be recorded');
   });
-}
-
-function guessProtocol(request: IncomingMessage): Protocol {
-  if (request.headers['x-amz-target']) return 'json';
-  if ((firstHeader(request.headers, 'content-type') ?? '').startsWith('application/x-www-form-urlencoded') || /(^|[?&])Action=/.test(request.url ?? '')) return 'query';
-  return 'rest-xml';
 }
 

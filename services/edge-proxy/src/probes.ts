@@ -8,10 +8,16 @@ export const livenessPath = '/_airlock/health';
 export const readinessPath = '/_airlock/ready';
 
 /**
+ * How much readiness says: `reasons` (the operations listener) names the state and the failing dependencies; `bare`
+ * (the public port, which every agent reaches) says ready or not and nothing about what is behind the edge.
+ */
+export type ReadinessDetail = 'reasons' | 'bare';
+
+/**
  * Answers health probes, before the Host check and anything SigV4: probes come from kubelets and load balancers that
  * address the edge by its own IP, not by a name in edge.hosts. Returns whether the request was a probe.
  */
-export function answerProbe(request: IncomingMessage, response: ServerResponse, lifecycle: Lifecycle): boolean {
+export function answerProbe(request: IncomingMessage, response: ServerResponse, lifecycle: Lifecycle, detail: ReadinessDetail): boolean {
   if (request.method !== 'GET' && request.method !== 'HEAD') return false;
   const path = (request.url ?? '').split('?', 1)[0];
   if (path === livenessPath) {
@@ -19,9 +25,11 @@ export function answerProbe(request: IncomingMessage, response: ServerResponse, 
     return true;
   }
   if (path !== readinessPath) return false;
+  const answer = (ready: boolean, report: object) =>
+    sendText(response, ready ? 200 : 503, { 'content-type': 'application/json' }, `${JSON.stringify(detail === 'reasons' ? report : { ready })}\n`);
   void lifecycle.readiness().then(
-    (report) => sendText(response, report.ready ? 200 : 503, { 'content-type': 'application/json' }, `${JSON.stringify(report)}\n`),
-    () => sendText(response, 503, { 'content-type': 'application/json' }, '{"ready":false}\n'),
+    (report) => answer(report.ready, report),
+    () => answer(false, { ready: false }),
   );
   return true;
 }

@@ -32,7 +32,12 @@ export interface EdgeSettings {
   tls?: TlsFiles | undefined;
   /** edge.limits: rate limits per principal and role, and the concurrency limit (limits.ts). @default no limits */
   limits?: LimitSettings | undefined;
-  /** edge.metrics: serve Prometheus metrics at /_airlock/metrics on the edge's port. @default true */
+  /**
+   * edge.opsListen: host:port of the operations listener (ops-listener.ts), which serves liveness, readiness with its
+   * reasons and metrics; port 0 picks a free one. Absent: none, and the public port's bare probes are all there is.
+   */
+  opsListen?: string | undefined;
+  /** edge.metrics: serve Prometheus metrics at /_airlock/metrics on the operations listener. @default true */
   metrics?: boolean | undefined;
   /** Groups whose members may list and revoke every session through the admin API (admin.groups). */
   adminGroups: readonly string[];

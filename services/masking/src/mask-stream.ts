@@ -19,9 +19,9 @@ export async function* maskStream(requests: AsyncIterable<MaskRequest>, context:
     if (!masker) {
       if (part?.$case !== 'header') throw new AirlockError('InvalidRequest', 'The first Mask message must carry the header.');
       const profile = profileFor(part.value.profile);
-      const { service, operation, contentType } = part.value;
+      const { service, operation, contentType, ranged } = part.value;
       header = { profile: profile.name, service, operation };
-      masker = createAnswerMasker(profile, { service, operation, contentType }, pseudonymKey());
+      masker = createAnswerMasker(profile, { service, operation, contentType, ranged }, pseudonymKey());
       continue;
     }
     if (part?.$case === 'header') throw new AirlockError('InvalidRequest', 'Only the first Mask message may carry a header.');

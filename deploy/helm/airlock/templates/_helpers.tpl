@@ -10,17 +10,18 @@
 {{- end -}}
 
 {{/*
-Every Airlock process this chart can run: its values key, the name `airlock serve` knows it by, its port and how it
-is probed. The gRPC services answer grpc.health.v1 ("liveness" stays SERVING while draining; "readiness" follows
-drain and dependencies); the edge and the Slack bot answer HTTP.
+Every Airlock process this chart can run: its values key, the name `airlock serve` knows it by, its port, how it
+is probed and where its metrics are on the operations port (none: it serves none). The gRPC services answer
+grpc.health.v1 ("liveness" stays SERVING while draining; "readiness" follows drain and dependencies); the edge answers
+HTTP on its operations port (edge.opsListen), where readiness names what fails; the Slack bot takes TCP connections.
 */}}
 {{- define "airlock.components" -}}
-edge: { name: edge, port: 4566, probe: http, portName: http }
-policy: { name: policy, port: 7001, probe: grpc, portName: grpc }
-approval: { name: approval, port: 7002, probe: grpc, portName: grpc }
-credentialVending: { name: credential-vending, port: 7003, probe: grpc, portName: grpc }
-masking: { name: masking, port: 7004, probe: grpc, portName: grpc }
-recorder: { name: recorder, port: 7005, probe: grpc, portName: grpc }
+edge: { name: edge, port: 4566, probe: http, portName: http, metricsPath: /_airlock/metrics }
+policy: { name: policy, port: 7001, probe: grpc, portName: grpc, metricsPath: /metrics }
+approval: { name: approval, port: 7002, probe: grpc, portName: grpc, metricsPath: /metrics }
+credentialVending: { name: credential-vending, port: 7003, probe: grpc, portName: grpc, metricsPath: /metrics }
+masking: { name: masking, port: 7004, probe: grpc, portName: grpc, metricsPath: /metrics }
+recorder: { name: recorder, port: 7005, probe: grpc, portName: grpc, metricsPath: /metrics }
 slackBot: { name: slack-bot, port: 3000, probe: tcp, portName: http }
 {{- end -}}
 
@@ -43,17 +44,18 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace 
 
 {{/*
 The airlock.yaml every process reads: values.config, with what the chart knows itself (where each service listens and
-how the others reach it through its Service, the edge's listen address) laid over it.
+how the others reach it through its Service, where it serves metrics, the edge's listen and operations addresses)
+laid over it.
 */}}
 {{- define "airlock.config" -}}
 {{- $root := . -}}
 {{- $services := dict -}}
 {{- range $key, $c := include "airlock.components" . | fromYaml -}}
 {{- if and (eq $c.probe "grpc") (index $root.Values.services $key).enabled -}}
-{{- $_ := set $services $c.name (dict "listen" (printf "0.0.0.0:%v" $c.port) "address" (printf "%s-%s:%v" (include "airlock.fullname" $root) $c.name $c.port)) -}}
+{{- $_ := set $services $c.name (dict "listen" (printf "0.0.0.0:%v" $c.port) "address" (printf "%s-%s:%v" (include "airlock.fullname" $root) $c.name $c.port) "metricsListen" (printf "0.0.0.0:%v" $root.Values.operations.port)) -}}
 {{- end -}}
 {{- end -}}
-{{- $edge := merge (dict "listen" "0.0.0.0:4566") (.Values.config.edge | default dict) -}}
+{{- $edge := merge (dict "listen" "0.0.0.0:4566" "opsListen" (printf "0.0.0.0:%v" .Values.operations.port)) (.Values.config.edge | default dict) -}}
 {{- $config := merge (dict "services" $services "edge" $edge) (omit .Values.config "edge" "services") -}}
 {{- toYaml $config -}}
 {{- end -}}

@@ -133,6 +133,32 @@ describe('field rules', () => {
     // Member names can be data: a name that is itself a secret is masked in the location too.
     const keyed = mask('pii', { service: 'dynamodb', operation: 'GetItem', contentType: 'application/x-amz-json-1.0' }, json({ Item: { 'jane@example.com': { S: 'jane@example.com' } } }));
     expect(JSON.stringify(keyed.masked)).not.toContain('jane@example.com');
+    // The key and the value are both addresses; the address pattern takes in `Item.` as part of the first one's name.
+    expect(keyed.masked.map((entry) => entry.location)).toEqual(['[MASKED:email]', '[MASKED:email].S']);
+  });
+
+  it('locate detector matches in answers that no field rule applies to, JSON and XML alike', () => {
+    const scan = json({ Count: 2, Items: [{ pk: { S: 'a' }, note: { S: 'key AKIAIOSFODNN7EXAMPLE' } }, { pk: { S: 'b' } }] });
+    const dynamodb = mask('default', { service: 'dynamodb', operation: 'Scan', contentType: 'application/x-amz-json-1.0' }, scan);
+    expect(dynamodb.masked).toEqual([{ kind: 'aws-access-key-id', rule: 'detector:aws-access-key-id', location: 'Items[].note.S', count: 1 }]);
+    const instances = '<DescribeInstancesResponse><reservationSet><item><instancesSet><item><keyName>AKIAIOSFODNN7EXAMPLE</keyName></item></instancesSet></item></reservationSet></DescribeInstancesResponse>';
+    const ec2 = mask('default', { service: 'ec2', operation: 'DescribeInstances', contentType: 'text/xml' }, instances);
+    expect(ec2.masked).toEqual([{ kind: 'aws-access-key-id', rule: 'detector:aws-access-key-id', location: 'reservationSet[].instancesSet[].keyName', count: 1 }]);
+  });
+
+  it('pass a body that is not the JSON its content type says unchanged when no field rule applies, its matches unlocated', () => {
+    // An S3 object may say JSON and hold anything (here JSON lines, then text): only field rules need it to be JSON.
+    const lines = '{"a":1}\n{"b":"AKIAIOSFODNN7EXAMPLE"}\nnot json at all';
+    const object = { service: 's3', operation: 'GetObject', contentType: 'application/json' };
+    const whole = mask('default', object, lines);
+    expect(whole.text).toBe('{"a":1}\n{"b":"[MASKED:aws-access-key-id]"}\nnot json at all');
+    expect(whole.masked).toEqual([{ kind: 'aws-access-key-id', rule: 'detector:aws-access-key-id', location: '', count: 1 }]);
+    const split = maskWith(profileFor('default'), object, Buffer.from(lines), [3, 9, 20]);
+    expect(split.text).toBe(whole.text);
+    // A function's result is its own data: Lambda's rules for configurations do not apply to it, the detectors do.
+    const result = '"done"\n{"Environment":{"Variables":{"MODE":"fast"}},"key":"AKIAIOSFODNN7EXAMPLE"}';
+    const invoke = mask('default', { service: 'lambda', operation: 'Invoke', contentType: 'application/json' }, result);
+    expect(invoke.text).toBe(result.replace('AKIAIOSFODNN7EXAMPLE', '[MASKED:aws-access-key-id]'));
   });
 });
 
@@ -267,6 +293,32 @@ describe('properties', () => {
         }
         const cuts = [seed % (body.length + 1), (seed * 7) % (body.length + 1), (seed * 13) % (body.length + 1)].sort((a, b) => a - b);
         expect(maskWith(profileFor('default'), context, body, cuts).text).toBe(whole.text);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a profile that drops members gives the same valid JSON however the answer is split, keys cut anywhere', () => {
+    const context = { service: 'secretsmanager', operation: 'GetSecretValue', contentType: 'application/x-amz-json-1.1' };
+    const dropping: MaskingProfile = { ...profileFor('default'), name: 'drops', operators: { 'secret-string': { op: 'drop' } } };
+    const value = fc.letrec((tie) => ({
+      node: fc.oneof(
+        { depthSize: 'small' },
+        fc.string(),
+        fc.integer(),
+        fc.array(tie('node'), { maxLength: 3 }),
+        fc.dictionary(fc.oneof(fc.string(), fc.constantFrom('SecretString', 'Name', 'a-member-name-long-enough-to-be-cut')), tie('node'), { maxKeys: 4 }),
+      ),
+    })).node;
+    fc.assert(
+      fc.property(value, fc.integer({ min: 0, max: 2 }), fc.nat(), (document, spacing, seed) => {
+        const body = Buffer.from(JSON.stringify({ Name: 'n', SecretString: 'top-secret-value', Payload: document, ARN: 'arn' }, null, spacing));
+        const whole = maskWith(dropping, context, body);
+        const parsed = JSON.parse(whole.text) as Record<string, unknown>;
+        expect(Object.keys(parsed)).toEqual(['Name', 'Payload', 'ARN']);
+        expect(parsed.Payload).toEqual(document);
+        const cuts = Array.from({ length: 6 }, (_, k) => (seed * (k * 2 + 1)) % (body.length + 1)).sort((a, b) => a - b);
+        expect(maskWith(dropping, context, body, cuts).text).toBe(whole.text);
       }),
       { numRuns: 300 },
     );

@@ -1,9 +1,11 @@
+import { sameLength } from './byte-range.js';
 import type { Detector } from './detector.js';
 import { answerFormatOf, compileRules, fieldRulesFor } from './field-rules.js';
 import { createJsonFieldMasker } from './json.js';
+import { createLocator } from './locator.js';
 import { applyOperator, redact, type Operator } from './operators.js';
 import { createStreamMasker, type StreamMasker } from './stream-masker.js';
-import type { ByteTransform } from './structured.js';
+import { noBytes, type ByteTransform } from './structured.js';
 import { Tally } from './tally.js';
 import { createXmlFieldMasker } from './xml.js';
 
@@ -20,6 +22,12 @@ export interface AnswerContext {
   service: string;
   operation: string;
   contentType: string;
+  /**
+   * The body is a byte range of a larger one (byte-range.ts): every replacement keeps the length of what it replaces,
+   * and field rules stay off, because a slice of JSON or XML cannot be parsed (and ranged reads are of S3 objects,
+   * whose body has no field rules).
+   */
+  ranged?: boolean;
 }
 
 /** Which structure an answer has, from its content type (and, without one, from the service's protocol guess). */
@@ -39,20 +47,25 @@ export function createAnswerMasker(profile: MaskingProfile, context: AnswerConte
   const operators = profile.operators;
   const operatorFor = (kind: string): Operator => (operators && Object.hasOwn(operators, kind) ? operators[kind]! : redact);
   const policy = { operatorFor, key, drops: Object.values(operators ?? {}).some((operator) => operator.op === 'drop') };
-  const replace = (kind: string, secret: string) => applyOperator(operatorFor(kind), kind, secret, key);
+  const replacement = (kind: string, secret: string) => applyOperator(operatorFor(kind), kind, secret, key);
+  // The masker hands over secrets as latin1 text, one character per byte: their length is their byte length.
+  const replace = context.ranged ? (kind: string, secret: string) => sameLength(replacement(kind, secret), secret.length) : replacement;
   // Member names are data too (a map keyed by e-mail addresses): locations are masked like values before they are kept.
   const clean = (location: string) => (location === '' ? '' : maskText(profile.detectors, location));
   const fieldTally = new Tally(clean);
   let fields: ByteTransform | undefined;
-  if (profile.fieldRules) {
+  if (!context.ranged) {
     const rules = compileRules(fieldRulesFor(context.service, context.operation));
-    if (!rules.empty) {
+    const named = structureOf(context.contentType);
+    if (profile.fieldRules && !rules.empty) {
       // A content type that names JSON or XML is believed (SQS answers query-protocol requests in XML); anything
       // else (none, or text/html as moto sends for Secrets Manager) means the protocol's own format: an answer that
       // has field rules is the operation's structured output, never a free-form body.
-      const named = structureOf(context.contentType);
       const structure = named === 'text' ? (answerFormatOf(context.service) ?? 'json') : named;
       fields = structure === 'json' ? createJsonFieldMasker(rules, policy, fieldTally) : createXmlFieldMasker(rules, policy, context.operation, fieldTally);
+    } else if (named !== 'text' && profile.detectors.length > 0) {
+      // No field rule applies: the tokenizer still runs, changing nothing, so that detector matches get a location.
+      fields = createLocator(named, rules, context.operation);
     }
   }
   const detectors = createStreamMasker(profile.detectors, replace, fields, new Tally(clean));
@@ -61,11 +74,11 @@ export function createAnswerMasker(profile: MaskingProfile, context: AnswerConte
   return {
     push(chunk) {
       const text = stage.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
-      return text.length > 0 ? detectors.push(text) : Buffer.alloc(0);
+      return text.length > 0 ? detectors.pushText(text) : noBytes;
     },
     end() {
       const rest = stage.end();
-      return Buffer.concat([detectors.push(rest), detectors.end()]);
+      return rest.length > 0 ? Buffer.concat([detectors.pushText(rest), detectors.end()]) : detectors.end();
     },
     masked() {
       return [...fieldTally.values(), ...detectors.masked()];

@@ -72,12 +72,15 @@ export function fieldRulesFor(service: string, operation: string): readonly Fiel
   const cached = cache.get(key);
   if (cached) return cached;
   const rules: FieldRule[] = [];
+  const ids = new Set([...servicesBySigningName(service), service]);
+  // An answer that is the caller's own data (an S3 object, a Lambda function's result) has no members to rule on: the
+  // detectors alone look at it, whatever it holds.
+  const bodyIsData = [...ids].some((id) => catalogueService(id)?.ops[operation]?.po === 1);
   // Extra rules first: where both cover a value, the named kind (env-value) wins over the catalogue's "sensitive".
-  const extra = Object.hasOwn(extraRules, service) ? extraRules[service] : undefined;
+  const extra = !bodyIsData && Object.hasOwn(extraRules, service) ? extraRules[service] : undefined;
   if (extra) {
     for (const op of [operation, '*']) if (Object.hasOwn(extra, op)) rules.push(...(extra[op] ?? []));
   }
-  const ids = new Set([...servicesBySigningName(service), service]);
   for (const id of ids) {
     const described = catalogueService(id)?.ops[operation];
     for (const path of described?.so ?? []) {

@@ -11,12 +11,13 @@ export interface FieldPolicy {
 }
 
 /**
- * A streaming field-rule transform over bytes. Output depends only on the whole input, never on how it was split:
- * every decision is taken on complete tokens, and tokens are held only up to a bound.
+ * A streaming field-rule transform from bytes to latin1 text (one character per byte: what the detectors scan).
+ * Output depends only on the whole input, never on how it was split: every decision is taken on complete tokens, and
+ * tokens are held only up to a bound.
  */
 export interface ByteTransform {
-  push(chunk: Buffer): Buffer;
-  end(): Buffer;
+  push(chunk: Buffer): string;
+  end(): string;
   /** The member path at an offset of the output (where a detector matched). */
   locate(offset: number): Place;
   /** Offsets before this will not be asked about again. */
@@ -40,6 +41,9 @@ export function fieldRuleName(rule: FieldRule): string {
   ruleNames.set(rule, name);
   return name;
 }
+
+/** A zero-length result, shared: nothing can be written into it. */
+export const noBytes = Buffer.alloc(0);
 
 /** latin1 byte-string ↔ JS string. */
 export const fromBytes = (text: string): string => Buffer.from(text, 'latin1').toString('utf8');

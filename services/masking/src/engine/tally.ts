@@ -30,7 +30,8 @@ export class Tally {
     this.#clean = clean;
   }
 
-  add(kind: string, rule: string, key: number | string, text: () => string): void {
+  add(kind: string, rule: string, place: Place): void {
+    const key = place.key;
     let byLocation = this.#found.get(rule);
     const known = byLocation?.get(key);
     if (known) {
@@ -38,7 +39,7 @@ export class Tally {
       return;
     }
     const overflow = this.#foundCount >= maxEntries;
-    const kept = overflow ? overflowLocation : this.#clean(text());
+    const kept = overflow ? overflowLocation : this.#clean(place.text());
     const keptKey = `${rule}\u0000${kept}`;
     let entry = this.#kept.get(keptKey);
     if (!entry) {

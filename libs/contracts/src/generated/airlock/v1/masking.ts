@@ -32,6 +32,13 @@ export interface PlanRequest {
 export interface PlanResponse {
   transform: boolean;
   profile: string;
+  /**
+   * How many bytes before and after a byte range the profile's detectors must see to find every secret that reaches
+   * into the range: the edge widens a ranged read by this much on both sides, masks the wider body with `ranged` set
+   * and cuts the range out of it. It depends on the profile alone (0 when the profile masks nothing), so the edge may
+   * ask before it knows the answer's content type.
+   */
+  rangeMargin: number;
 }
 
 export interface MaskHeader {
@@ -39,6 +46,11 @@ export interface MaskHeader {
   service: string;
   operation: string;
   contentType: string;
+  /**
+   * The body is a byte range of a larger payload (an S3 ranged read): every replacement keeps the byte length of what
+   * it replaces, so offsets and Content-Range stay true, and field rules do not apply (a slice has no structure).
+   */
+  ranged: boolean;
 }
 
 export interface MaskRequest {
@@ -161,7 +173,7 @@ export const PlanRequest: MessageFns<PlanRequest> = {
 };
 
 function createBasePlanResponse(): PlanResponse {
-  return { transform: false, profile: "" };
+  return { transform: false, profile: "", rangeMargin: 0 };
 }
 
 export const PlanResponse: MessageFns<PlanResponse> = {
@@ -171,6 +183,9 @@ export const PlanResponse: MessageFns<PlanResponse> = {
     }
     if (message.profile !== "") {
       writer.uint32(18).string(message.profile);
+    }
+    if (message.rangeMargin !== 0) {
+      writer.uint32(24).uint32(message.rangeMargin);
     }
     return writer;
   },
@@ -204,6 +219,14 @@ export const PlanResponse: MessageFns<PlanResponse> = {
             message.profile = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.rangeMargin = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -220,6 +243,11 @@ export const PlanResponse: MessageFns<PlanResponse> = {
     return {
       transform: isSet(object.transform) ? globalThis.Boolean(object.transform) : false,
       profile: isSet(object.profile) ? globalThis.String(object.profile) : "",
+      rangeMargin: isSet(object.rangeMargin)
+        ? globalThis.Number(object.rangeMargin)
+        : isSet(object.range_margin)
+        ? globalThis.Number(object.range_margin)
+        : 0,
     };
   },
 
@@ -231,12 +259,15 @@ export const PlanResponse: MessageFns<PlanResponse> = {
     if (message.profile !== "") {
       obj.profile = message.profile;
     }
+    if (message.rangeMargin !== 0) {
+      obj.rangeMargin = Math.round(message.rangeMargin);
+    }
     return obj;
   },
 };
 
 function createBaseMaskHeader(): MaskHeader {
-  return { profile: "", service: "", operation: "", contentType: "" };
+  return { profile: "", service: "", operation: "", contentType: "", ranged: false };
 }
 
 export const MaskHeader: MessageFns<MaskHeader> = {
@@ -252,6 +283,9 @@ export const MaskHeader: MessageFns<MaskHeader> = {
     }
     if (message.contentType !== "") {
       writer.uint32(34).string(message.contentType);
+    }
+    if (message.ranged !== false) {
+      writer.uint32(40).bool(message.ranged);
     }
     return writer;
   },
@@ -301,6 +335,14 @@ export const MaskHeader: MessageFns<MaskHeader> = {
             message.contentType = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ranged = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -323,6 +365,7 @@ export const MaskHeader: MessageFns<MaskHeader> = {
         : isSet(object.content_type)
         ? globalThis.String(object.content_type)
         : "",
+      ranged: isSet(object.ranged) ? globalThis.Boolean(object.ranged) : false,
     };
   },
 
@@ -339,6 +382,9 @@ export const MaskHeader: MessageFns<MaskHeader> = {
     }
     if (message.contentType !== "") {
       obj.contentType = message.contentType;
+    }
+    if (message.ranged !== false) {
+      obj.ranged = message.ranged;
     }
     return obj;
   },
