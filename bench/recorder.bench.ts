@@ -74,6 +74,7 @@ function callEvent(session: number, i: number): SessionEvent {
         bytesOut: 0,
         masked: [],
         requestId: randomUUID(),
+        unmaskedReason: '',
       },
     },
   };

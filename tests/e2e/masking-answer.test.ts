@@ -132,6 +132,7 @@ describe('the edge sends masked answers', () => {
     expect(got.headers['x-amz-crc32']).toBe(String(crc32(got.body)));
     expect(got.headers['content-length']).toBe(String(got.body.length));
     expect(got.result?.masked).toEqual([{ kind: 'aws-access-key-id', rule: 'detector:aws-access-key-id', location: 'Item.key.S', count: 1 }]);
+    expect(got.result?.unmasked).toBeUndefined();
   });
 
   it('recomputes the S3 checksums it can (CRC32, SHA-256, Content-MD5), drops the rest, and keeps the ETag', async () => {
@@ -200,6 +201,9 @@ describe('a masking failure', () => {
       expect(got.error).toBeUndefined();
       expect(got.body.equals(secret)).toBe(true);
       expect(got.headers['content-length']).toBe(String(secret.length));
+      // The call's record says the answer went out unmasked, and why.
+      expect(got.result?.unmasked).toMatch(/\S/);
+      expect(got.result?.unmasked).not.toContain('hunter2-is-secret');
     }
   });
 
@@ -337,6 +341,7 @@ describe('a ranged answer whose masking fails', () => {
     expect(open.status).toBe(206);
     expect(open.headers['content-range']).toBe(`bytes 99995-100004/${text.length}`);
     expect(open.body.equals(text.subarray(99_995, 100_005))).toBe(true);
+    expect(open.result?.unmasked).toMatch(/\S/);
   });
 
   it('is refused when the masking service does not keep lengths, rather than sent with a false Content-Range', async () => {

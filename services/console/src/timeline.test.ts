@@ -24,6 +24,7 @@ const call = (recorded: Partial<CallRecorded>): SessionEvent['body'] => ({
     masked: [],
     requestId: '',
     approval: undefined,
+    unmaskedReason: '',
     ...recorded,
   },
 });
@@ -103,6 +104,7 @@ describe('toTimeline', () => {
         bytesIn: 0,
         bytesOut: 0,
         masked: [{ kind: 'aws-secret-key', count: 2, rule: 'detector:aws-secret-key', location: 'Parameter.Value' }],
+        unmaskedReason: '',
       },
       { kind: 'ended', at: '1970-01-01T00:00:03.000Z', edgeId: 'edge-1', reason: 'revoked' },
     ]);

@@ -60,6 +60,7 @@ export function toTimeline(events: readonly SessionEvent[]): TimelineEntry[] {
             bytesIn: recorded.bytesIn,
             bytesOut: recorded.bytesOut,
             masked: recorded.masked.map(({ kind, count, rule, location }) => ({ kind, count, rule, location })),
+            unmaskedReason: recorded.unmaskedReason,
           },
         ];
       }

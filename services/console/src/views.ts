@@ -149,6 +149,8 @@ export type TimelineEntry =
       bytesOut: number;
       /** What masking removed from the answer: kinds, counts, the rule and where; never the values. */
       masked: { kind: string; count: number; rule: string; location: string }[];
+      /** Why the answer went out unmasked (masking failed under masking.failure: open); empty when it did not. */
+      unmaskedReason: string;
     }
   | { kind: 'ended'; at: string; edgeId: string; reason: string };
 

@@ -45,6 +45,8 @@ export interface AnswerPlan {
 export interface AnswerResult {
   bytesOut: number;
   masked: MaskedValue[];
+  /** Set when the answer went out unmasked (masking failed under masking.failure: open): what failed, for the record. */
+  unmasked?: string;
 }
 
 type Headers = Record<string, string | string[]>;
@@ -114,7 +116,8 @@ export async function sendAnswer(upstream: UpstreamResponse, response: ServerRes
       throw plan.signal.aborted ? error : withheld(error);
     }
     plan.logger.warn({ err: error, service: plan.service, operation: plan.operation }, 'masking failed; the answer passes unmasked (masking.failure: open)');
-    return partial && plan.range ? sendPart(upstream, response, headers, contentType, { transform: false, rangeMargin: 0 }, plan) : passThrough(upstream, response, headers);
+    const sent = await (partial && plan.range ? sendPart(upstream, response, headers, contentType, { transform: false, rangeMargin: 0 }, plan) : passThrough(upstream, response, headers));
+    return { ...sent, unmasked: unmaskedReason(error) };
   }
   if (partial && (plan.range || planned.transform)) return sendPart(upstream, response, headers, contentType, planned, plan);
   if (!planned.transform) return passThrough(upstream, response, headers);
@@ -305,7 +308,7 @@ async function maskAnswer(
         plan.logger.warn({ err: error, service: plan.service, operation: plan.operation }, 'masking failed; the answer passes unmasked (masking.failure: open)');
         response.writeHead(status, slice?.headers ?? { ...headers, 'content-length': String(body.length) });
         response.end(body);
-        return { bytesOut: body.length, masked: [] };
+        return { bytesOut: body.length, masked: [], unmasked: unmaskedReason(error) };
       }
     }
     upstream.body.destroy();
@@ -320,6 +323,12 @@ async function maskAnswer(
   response.writeHead(status, slice?.headers ?? (unchanged ? { ...headers, 'content-length': String(body.length) } : headersForHeldBody(headers, body)));
   response.end(body);
   return { bytesOut, masked };
+}
+
+/** What failed, as the call's record keeps it: the error's message (masking errors never quote the answer). */
+function unmaskedReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message || 'masking failed').slice(0, 500);
 }
 
 /** The unmasked answer: what was read so far plus the rest, or undefined when it is longer than `room` more bytes. */

@@ -82,6 +82,8 @@ interface Outcome {
   bytesIn: number;
   bytesOut: number;
   masked: MaskedValue[];
+  /** Why the answer went out unmasked (masking failed under masking.failure: open). */
+  unmasked?: string;
 }
 
 /**
@@ -266,6 +268,7 @@ export async function handleRequest(request: IncomingMessage, response: ServerRe
     const answer = await sendAnswer(upstream, response, { ...answerPlan, range: ranged.range, refetch: refetcher(upstreamCall, context.upstreams) });
     outcome.bytesOut = answer.bytesOut;
     outcome.masked = answer.masked;
+    outcome.unmasked = answer.unmasked;
   } catch (thrown) {
     const error = toAirlockError(thrown);
     outcome.errorCode = error.code;
@@ -522,6 +525,7 @@ function record(outcome: Outcome, durationMs: number, requestId: string, deps: E
     requestId,
     // The call is this event's own; the votes, voters and reasons are what the record adds.
     approval: outcome.approval ? { ...outcome.approval, call: undefined } : undefined,
+    unmaskedReason: outcome.unmasked ?? '',
   };
   deps.events.record(outcome.sessionId, { $case: 'call', value }).catch((error: unknown) => {
     deps.logger.error({ err: error, sessionId: outcome.sessionId, requestId }, 'session event could not be recorded');

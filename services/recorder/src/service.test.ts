@@ -47,6 +47,7 @@ function call(sessionId: string, eventId: string, atMs: number, operation: strin
         bytesOut: 20,
         masked: [],
         requestId: `airlock-${eventId}`,
+        unmaskedReason: '',
       },
     },
   };

@@ -168,6 +168,7 @@ function Entry({ entry }: { entry: TimelineEntry }) {
           {entry.masked.length
             ? entry.masked.map((value) => `${value.kind} × ${value.count}${value.location ? ` at ${value.location}` : ''}${value.rule ? ` (${value.rule})` : ''}`).join('; ')
             : 'nothing'}
+          {entry.unmaskedReason && <strong> · sent unmasked: masking failed ({entry.unmaskedReason})</strong>}
         </dd>
         <dt>Request</dt>
         <dd>

@@ -53,7 +53,14 @@ export interface CallRecorded {
    * The approval the call waited for (approval_id), as it stood when the call was released or refused: its status
    * and every vote with its voter and reason. Its call is omitted: it is this event's call.
    */
-  approval?: Approval | undefined;
+  approval?:
+    | Approval
+    | undefined;
+  /**
+   * Set when the answer reached the client unmasked because masking failed and masking.failure is open: what failed.
+   * Empty when the answer was masked, or needed no masking.
+   */
+  unmaskedReason: string;
 }
 
 /**
@@ -399,6 +406,7 @@ function createBaseCallRecorded(): CallRecorded {
     masked: [],
     requestId: "",
     approval: undefined,
+    unmaskedReason: "",
   };
 }
 
@@ -448,6 +456,9 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.approval !== undefined) {
       Approval.encode(message.approval, writer.uint32(122).fork()).join();
+    }
+    if (message.unmaskedReason !== "") {
+      writer.uint32(130).string(message.unmaskedReason);
     }
     return writer;
   },
@@ -585,6 +596,14 @@ export const CallRecorded: MessageFns<CallRecorded> = {
             message.approval = Approval.decode(reader, reader.uint32());
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.unmaskedReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -652,6 +671,11 @@ export const CallRecorded: MessageFns<CallRecorded> = {
         ? globalThis.String(object.request_id)
         : "",
       approval: isSet(object.approval) ? Approval.fromJSON(object.approval) : undefined,
+      unmaskedReason: isSet(object.unmaskedReason)
+        ? globalThis.String(object.unmaskedReason)
+        : isSet(object.unmasked_reason)
+        ? globalThis.String(object.unmasked_reason)
+        : "",
     };
   },
 
@@ -701,6 +725,9 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.approval !== undefined) {
       obj.approval = Approval.toJSON(message.approval);
+    }
+    if (message.unmaskedReason !== "") {
+      obj.unmaskedReason = message.unmaskedReason;
     }
     return obj;
   },
