@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { AirlockError } from '@airlock/errors';
 import type { Command } from './commands/command.js';
 import { commands } from './commands/table.js';
 import { Failure, UsageError } from './people/errors.js';
@@ -62,12 +61,15 @@ async function exit(code: number): Promise<never> {
   process.exit(code);
 }
 
-main(process.argv.slice(2)).then(exit, (error: unknown) => {
+main(process.argv.slice(2)).then(exit, async (error: unknown) => {
   // A failure, or a system error (EACCES on the config directory, say), says all a person needs in its message.
   if (error instanceof Failure || (error instanceof Error && 'syscall' in error)) {
     console.error(`airlock: ${error.message}`);
     return exit(1);
   }
+  // Only the commands built on Airlock's libraries (the daemon, policy, recorded sessions) throw these: the people
+  // commands need not load the module.
+  const { AirlockError } = await import('@airlock/errors');
   const message = error instanceof AirlockError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
   console.error(`airlock: ${message}`);
   return exit(error instanceof AirlockError ? 2 : 1);

@@ -3,10 +3,9 @@ import { currentToken } from '../people/current-token.js';
 import { resolveEndpoint } from '../people/endpoint.js';
 import { Failure, UsageError } from '../people/errors.js';
 import { adminCall } from '../people/admin-api.js';
-import { isRecord, type Fetch } from '../people/http.js';
+import { httpFetch, isRecord, type Fetch } from '../people/http.js';
 import { formatTime, renderTable } from '../people/table.js';
 import { helpOption, parseOptions } from './args.js';
-import type { Command } from './command.js';
 
 /** An approval as the edge's admin API shows it (docs/admin-api.md, `ApprovalView`). */
 export interface ApprovalSummary {
@@ -30,57 +29,47 @@ export interface ApprovalSummary {
 
 const statuses = ['pending', 'approved', 'denied', 'expired'] as const;
 
-export const approvals: Command = {
-  name: 'approvals',
-  usage: `airlock approvals list [--status pending|approved|denied|expired] [--endpoint URL] [--json]
-airlock approvals show <approval-id> [--endpoint URL] [--json]
-airlock approvals approve <approval-id> [--reason R] [--endpoint URL] [--json]
-airlock approvals deny <approval-id> --reason R [--endpoint URL] [--json]
-    see the calls waiting for approval and decide them, as the person signed in with airlock login; the requester
-    never approves their own request, and only members of the approver groups may vote`,
-  summary: 'list, show, approve and deny held calls',
-  async run(argv) {
-    const { values, positionals } = parseOptions(
-      argv,
-      { status: { type: 'string' }, reason: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' }, ...helpOption },
-      true,
-    );
-    const [action, id, ...extra] = positionals;
-    if (action !== 'list' && action !== 'show' && action !== 'approve' && action !== 'deny') {
-      throw new UsageError('say airlock approvals list, show <id>, approve <id> or deny <id> --reason R');
+export async function approvals(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(
+    argv,
+    { status: { type: 'string' }, reason: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' }, ...helpOption },
+    true,
+  );
+  const [action, id, ...extra] = positionals;
+  if (action !== 'list' && action !== 'show' && action !== 'approve' && action !== 'deny') {
+    throw new UsageError('say airlock approvals list, show <id>, approve <id> or deny <id> --reason R');
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (action === 'list') {
+    if (id !== undefined) throw new UsageError('airlock approvals list takes no argument; filter with --status');
+    if (values.status !== undefined && !(statuses as readonly string[]).includes(values.status)) {
+      throw new UsageError(`--status must be one of ${statuses.join(', ')}`);
     }
-    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    if (action === 'list') {
-      if (id !== undefined) throw new UsageError('airlock approvals list takes no argument; filter with --status');
-      if (values.status !== undefined && !(statuses as readonly string[]).includes(values.status)) {
-        throw new UsageError(`--status must be one of ${statuses.join(', ')}`);
-      }
-    } else if (id === undefined) {
-      throw new UsageError(`airlock approvals ${action} needs the approval id`);
-    }
-    if (values.status !== undefined && action !== 'list') throw new UsageError('--status goes with airlock approvals list');
-    if (values.reason !== undefined && action !== 'approve' && action !== 'deny') throw new UsageError('--reason goes with approve or deny');
-    if (action === 'deny' && !values.reason?.trim()) throw new UsageError('airlock approvals deny needs --reason R: the agent and its human read it');
+  } else if (id === undefined) {
+    throw new UsageError(`airlock approvals ${action} needs the approval id`);
+  }
+  if (values.status !== undefined && action !== 'list') throw new UsageError('--status goes with airlock approvals list');
+  if (values.reason !== undefined && action !== 'approve' && action !== 'deny') throw new UsageError('--reason goes with approve or deny');
+  if (action === 'deny' && !values.reason?.trim()) throw new UsageError('airlock approvals deny needs --reason R: the agent and its human read it');
 
-    const token = await currentToken(configDir());
-    const api = approvalsApi(resolveEndpoint(values.endpoint, process.env, token.login.endpoint), token.token);
-    if (action === 'list') {
-      const listed = await api.list(values.status);
-      process.stdout.write(values.json ? `${JSON.stringify({ approvals: listed }, null, 2)}\n` : renderApprovals(listed));
-      return 0;
-    }
-    const approval = action === 'show' ? await api.get(id!) : await api.vote(id!, action === 'approve', values.reason);
-    if (values.json) process.stdout.write(`${JSON.stringify({ approval }, null, 2)}\n`);
-    else {
-      if (action !== 'show') process.stdout.write(`${action === 'approve' ? 'Approved' : 'Denied'}: approval ${approval.id} is now ${approval.status}.\n\n`);
-      process.stdout.write(renderApproval(approval));
-    }
+  const token = await currentToken(configDir());
+  const api = approvalsApi(resolveEndpoint(values.endpoint, process.env, token.login.endpoint), token.token);
+  if (action === 'list') {
+    const listed = await api.list(values.status);
+    process.stdout.write(values.json ? `${JSON.stringify({ approvals: listed }, null, 2)}\n` : renderApprovals(listed));
     return 0;
-  },
-};
+  }
+  const approval = action === 'show' ? await api.get(id!) : await api.vote(id!, action === 'approve', values.reason);
+  if (values.json) process.stdout.write(`${JSON.stringify({ approval }, null, 2)}\n`);
+  else {
+    if (action !== 'show') process.stdout.write(`${action === 'approve' ? 'Approved' : 'Denied'}: approval ${approval.id} is now ${approval.status}.\n\n`);
+    process.stdout.write(renderApproval(approval));
+  }
+  return 0;
+}
 
 /** A client of the approval routes of the edge's admin API; every call carries the person's token as a bearer token. */
-export function approvalsApi(endpoint: string, token: string, fetchImpl: Fetch = fetch) {
+export function approvalsApi(endpoint: string, token: string, fetchImpl: Fetch = httpFetch) {
   const call = adminCall(endpoint, token, fetchImpl);
   const one = (answer: Record<string, unknown>): ApprovalSummary => {
     if (!isRecord(answer.approval)) throw new Failure('Airlock answered without an approval');

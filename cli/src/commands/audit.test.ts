@@ -37,6 +37,7 @@ describe('airlock audit export', () => {
           bytesOut: 0,
           masked: [],
           requestId: 'r1',
+          unmaskedReason: '',
         },
       },
     };

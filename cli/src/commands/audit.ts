@@ -5,7 +5,6 @@ import { loadConfig } from '@airlock/config';
 import { approvalStatusToJSON, SessionEvent } from '@airlock/contracts';
 import { Failure, UsageError } from '../people/errors.js';
 import { helpOption, parseOptions } from './args.js';
-import type { Command } from './command.js';
 import { connectRecorder, parseTime } from './recordings.js';
 
 /** The CSV columns, in order; docs/recordings.md describes each. */
@@ -36,6 +35,7 @@ export const csvColumns = [
   'bytes_in',
   'bytes_out',
   'masked_values',
+  'unmasked_reason',
 ] as const;
 
 type Column = (typeof csvColumns)[number];
@@ -83,6 +83,7 @@ export function eventRow(event: SessionEvent): Record<Column, string> {
       bytes_in: String(v.bytesIn),
       bytes_out: String(v.bytesOut),
       masked_values: String(v.masked.length),
+      unmasked_reason: v.unmaskedReason,
     });
   }
   return row;
@@ -113,59 +114,51 @@ const options = {
 /** How often progress goes to stderr at most. */
 const progressEveryMs = 1_000;
 
-export const audit: Command = {
-  name: 'audit',
-  usage: `airlock audit export --since T [--until T] --format csv|jsonl [--output FILE] [--config FILE]
-    every recorded event in the time range, for compliance reporting: CSV (columns in docs/recordings.md) or JSON
-    lines (the recorded events). Streams page by page in constant memory; progress on stderr. T is an ISO time or
-    an age (24h, 7d)`,
-  summary: 'export recorded events for compliance reporting',
-  async run(argv) {
-    const { values, positionals } = parseOptions(argv, options, true);
-    const [action, ...extra] = positionals;
-    if (action !== 'export' || extra.length > 0) throw new UsageError('say airlock audit export --since T --format csv|jsonl');
-    if (values.format !== 'csv' && values.format !== 'jsonl') throw new UsageError('--format is csv or jsonl');
-    const now = Date.now();
-    const sinceMs = parseTime(values.since, '--since', now);
-    if (sinceMs === undefined) throw new UsageError('--since is required');
-    const untilMs = parseTime(values.until, '--until', now) ?? now;
-    if (sinceMs >= untilMs) throw new UsageError('--since must be before --until');
+export async function audit(argv: string[]): Promise<number> {
+  const { values, positionals } = parseOptions(argv, options, true);
+  const [action, ...extra] = positionals;
+  if (action !== 'export' || extra.length > 0) throw new UsageError('say airlock audit export --since T --format csv|jsonl');
+  if (values.format !== 'csv' && values.format !== 'jsonl') throw new UsageError('--format is csv or jsonl');
+  const now = Date.now();
+  const sinceMs = parseTime(values.since, '--since', now);
+  if (sinceMs === undefined) throw new UsageError('--since is required');
+  const untilMs = parseTime(values.until, '--until', now) ?? now;
+  if (sinceMs >= untilMs) throw new UsageError('--since must be before --until');
 
-    const { recorder, close } = await connectRecorder(await loadConfig(values.config));
-    // Opened before the first page, so a path that cannot be written fails at once with its own error.
-    const file = values.output ? await open(values.output, 'w').catch(async (error: unknown) => {
-      await close();
-      throw new Failure(`cannot write ${values.output}: ${error instanceof Error ? error.message : String(error)}`);
-    }) : undefined;
-    const output: Writable = file ? file.createWriteStream() : process.stdout;
-    const totalHours = Math.max(1, Math.ceil((untilMs - sinceMs) / 3_600_000));
-    let exported = 0;
-    let lastProgress = Date.now();
-    try {
-      if (values.format === 'csv') await write(output, csvLine(csvColumns));
-      let pageToken = '';
-      do {
-        const page = await recorder.exportEvents({ sinceMs, untilMs, pageToken, pageSize: 0 });
-        for (const event of page.events) {
-          const row = eventRow(event);
-          await write(output, values.format === 'csv' ? csvLine(csvColumns.map((column) => row[column])) : `${JSON.stringify(SessionEvent.toJSON(event))}\n`);
-        }
-        exported += page.events.length;
-        pageToken = page.nextPageToken;
-        if (pageToken && Date.now() - lastProgress >= progressEveryMs) {
-          lastProgress = Date.now();
-          const hour = Math.min(totalHours, Math.floor((page.hourMs - sinceMs) / 3_600_000) + 1);
-          process.stderr.write(`exported ${exported} events; at ${new Date(page.hourMs).toISOString().slice(0, 13)}h (hour ${Math.max(1, hour)} of ${totalHours})\n`);
-        }
-      } while (pageToken);
-      if (file) await new Promise<void>((resolve, reject) => output.end((error?: Error | null) => (error ? reject(error) : resolve())));
-      process.stderr.write(`exported ${exported} events from ${new Date(sinceMs).toISOString()} to ${new Date(untilMs).toISOString()}\n`);
-      return 0;
-    } finally {
-      await close();
-    }
-  },
-};
+  const { recorder, close } = await connectRecorder(await loadConfig(values.config));
+  // Opened before the first page, so a path that cannot be written fails at once with its own error.
+  const file = values.output ? await open(values.output, 'w').catch(async (error: unknown) => {
+    await close();
+    throw new Failure(`cannot write ${values.output}: ${error instanceof Error ? error.message : String(error)}`);
+  }) : undefined;
+  const output: Writable = file ? file.createWriteStream() : process.stdout;
+  const totalHours = Math.max(1, Math.ceil((untilMs - sinceMs) / 3_600_000));
+  let exported = 0;
+  let lastProgress = Date.now();
+  try {
+    if (values.format === 'csv') await write(output, csvLine(csvColumns));
+    let pageToken = '';
+    do {
+      const page = await recorder.exportEvents({ sinceMs, untilMs, pageToken, pageSize: 0 });
+      for (const event of page.events) {
+        const row = eventRow(event);
+        await write(output, values.format === 'csv' ? csvLine(csvColumns.map((column) => row[column])) : `${JSON.stringify(SessionEvent.toJSON(event))}\n`);
+      }
+      exported += page.events.length;
+      pageToken = page.nextPageToken;
+      if (pageToken && Date.now() - lastProgress >= progressEveryMs) {
+        lastProgress = Date.now();
+        const hour = Math.min(totalHours, Math.floor((page.hourMs - sinceMs) / 3_600_000) + 1);
+        process.stderr.write(`exported ${exported} events; at ${new Date(page.hourMs).toISOString().slice(0, 13)}h (hour ${Math.max(1, hour)} of ${totalHours})\n`);
+      }
+    } while (pageToken);
+    if (file) await new Promise<void>((resolve, reject) => output.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    process.stderr.write(`exported ${exported} events from ${new Date(sinceMs).toISOString()} to ${new Date(untilMs).toISOString()}\n`);
+    return 0;
+  } finally {
+    await close();
+  }
+}
 
 /** Writes with backpressure, so a slow disk or pipe holds the export instead of memory. */
 async function write(output: Writable, text: string): Promise<void> {

@@ -4,22 +4,14 @@ import { resolveEndpoint } from '../people/endpoint.js';
 import { loadLogin } from '../people/login-store.js';
 import { roleCredentials } from '../people/role-credentials.js';
 import { helpOption, parseOptions, roleArn, seconds } from './args.js';
-import type { Command } from './command.js';
 
-export const credentials: Command = {
-  name: 'credentials',
-  usage: `airlock credentials --role ARN [--endpoint URL] [--duration SECONDS] [--fresh]
-    prints Airlock session credentials as credential_process JSON; cached (0600) until 5 minutes before they expire;
-    --fresh leaves the cache aside (after the session was revoked, say)`,
-  summary: 'credentials for credential_process in ~/.aws/config',
-  async run(argv) {
-    const { values } = parseOptions(argv, { role: { type: 'string' }, endpoint: { type: 'string' }, duration: { type: 'string' }, fresh: { type: 'boolean' }, ...helpOption });
-    const role = roleArn(values.role);
-    const durationSeconds = seconds(values.duration, '--duration', 900, 43_200);
-    const dir = configDir();
-    const endpoint = resolveEndpoint(values.endpoint, process.env, (await loadLogin(dir))?.endpoint);
-    const issued = await roleCredentials({ dir, endpoint, roleArn: role, durationSeconds, fresh: values.fresh });
-    console.log(JSON.stringify(toCredentialProcess(issued)));
-    return 0;
-  },
-};
+export async function credentials(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv, { role: { type: 'string' }, endpoint: { type: 'string' }, duration: { type: 'string' }, fresh: { type: 'boolean' }, ...helpOption });
+  const role = roleArn(values.role);
+  const durationSeconds = seconds(values.duration, '--duration', 900, 43_200);
+  const dir = configDir();
+  const endpoint = resolveEndpoint(values.endpoint, process.env, (await loadLogin(dir))?.endpoint);
+  const issued = await roleCredentials({ dir, endpoint, roleArn: role, durationSeconds, fresh: values.fresh });
+  console.log(JSON.stringify(toCredentialProcess(issued)));
+  return 0;
+}

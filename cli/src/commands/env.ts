@@ -4,7 +4,6 @@ import { configDir } from '../people/config-dir.js';
 import { resolveEndpoint } from '../people/endpoint.js';
 import { loadLogin } from '../people/login-store.js';
 import { helpOption, parseOptions, roleArn, seconds } from './args.js';
-import type { Command } from './command.js';
 
 export const agentOptions = {
   role: { type: 'string' },
@@ -26,17 +25,9 @@ export async function agentSetupFrom(values: { role?: string; endpoint?: string;
   return { dir, endpoint, roleArn: role, region, durationSeconds, mode: values.credentials ? ('credentials' as const) : ('web-identity' as const) };
 }
 
-export const env: Command = {
-  name: 'env',
-  usage: `airlock env --role ARN [--endpoint URL] [--region R] [--credentials [--duration SECONDS]]
-    prints shell export lines that point AWS clients at Airlock: eval "$(airlock env --role ARN)".
-    Default: AWS_WEB_IDENTITY_TOKEN_FILE (a 0600 copy of your token) and AWS_ROLE_ARN;
-    --credentials: the Airlock session credentials themselves`,
-  summary: 'print the environment that points AWS clients at Airlock',
-  async run(argv) {
-    const { values } = parseOptions(argv, agentOptions);
-    const environment = await prepareAgentEnvironment(await agentSetupFrom(values));
-    process.stdout.write(renderExports(environment));
-    return 0;
-  },
-};
+export async function env(argv: string[]): Promise<number> {
+  const { values } = parseOptions(argv, agentOptions);
+  const environment = await prepareAgentEnvironment(await agentSetupFrom(values));
+  process.stdout.write(renderExports(environment));
+  return 0;
+}

@@ -4,33 +4,25 @@ import { applyEnvironment } from '../people/agent-env.js';
 import { keepTokenFileFresh, prepareAgentEnvironment } from '../people/agent-setup.js';
 import { UsageError } from '../people/errors.js';
 import { parseOptions } from './args.js';
-import type { Command } from './command.js';
 import { agentOptions, agentSetupFrom } from './env.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
-export const exec: Command = {
-  name: 'exec',
-  usage: `airlock exec --role ARN [--endpoint URL] [--region R] [--credentials] -- <command> [args…]
-    runs the command with the environment of airlock env (the token file kept fresh while it runs);
-    exits with the command's exit code, forwards signals to it`,
-  summary: 'run a command with the environment that points it at Airlock',
-  async run(argv) {
-    const split = argv.indexOf('--');
-    if (split < 0 || split === argv.length - 1) throw new UsageError('name the command after --, e.g. airlock exec --role ARN -- aws sts get-caller-identity');
-    const { values } = parseOptions(argv.slice(0, split), agentOptions);
-    const [command, ...args] = argv.slice(split + 1) as [string, ...string[]];
-    const setup = await agentSetupFrom(values);
-    const environment = await prepareAgentEnvironment(setup);
-    const stopRefreshing =
-      setup.mode === 'web-identity' ? keepTokenFileFresh(setup.dir, (message) => process.stderr.write(`airlock: could not refresh the token file: ${message}\n`)) : () => {};
-    try {
-      return await runChild(command, args, applyEnvironment(process.env, environment));
-    } finally {
-      stopRefreshing();
-    }
-  },
-};
+export async function exec(argv: string[]): Promise<number> {
+  const split = argv.indexOf('--');
+  if (split < 0 || split === argv.length - 1) throw new UsageError('name the command after --, e.g. airlock exec --role ARN -- aws sts get-caller-identity');
+  const { values } = parseOptions(argv.slice(0, split), agentOptions);
+  const [command, ...args] = argv.slice(split + 1) as [string, ...string[]];
+  const setup = await agentSetupFrom(values);
+  const environment = await prepareAgentEnvironment(setup);
+  const stopRefreshing =
+    setup.mode === 'web-identity' ? keepTokenFileFresh(setup.dir, (message) => process.stderr.write(`airlock: could not refresh the token file: ${message}\n`)) : () => {};
+  try {
+    return await runChild(command, args, applyEnvironment(process.env, environment));
+  } finally {
+    stopRefreshing();
+  }
+}
 
 /** Runs a child with the terminal, forwarding signals; resolves to its exit code, or 128 + signal number. */
 function runChild(command: string, args: string[], childEnv: NodeJS.ProcessEnv): Promise<number> {

@@ -1,12 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
 import { Decision, RecordingLevel, type DecideRequest, type DecideResponse } from '@airlock/contracts';
-import { createLogger } from '@airlock/logging';
 import { PolicyEngine, policySchema, validatePolicies } from '@airlock/policy';
 import { UsageError } from '../people/errors.js';
-import type { Command } from './command.js';
 
 /** Where a policy command writes: lines for stdout and for stderr (tests collect them). */
 export interface Output {
@@ -23,33 +20,14 @@ export const defaultIssuer = 'https://airlock.invalid';
 /** @default "us-east-1" — the region of a request whose first resource ARN names none. */
 export const defaultRegion = 'us-east-1';
 
-export const policy: Command = {
-  name: 'policy',
-  usage: `airlock policy validate <file|dir>...
-airlock policy test <fixtures.yaml> [--policies <file|dir>]...
-airlock policy explain --principal [ISSUER#]SUBJECT [--groups G1,G2] --action SERVICE:OPERATION [--resource ARN]... [--policies <file|dir>]... [--json]
-airlock policy schema
-    check Cedar policies without running Airlock, in process:
-    validate  parses every *.cedar (directories: the files directly inside), checks Airlock's annotations and
-              validates the set against Airlock's schema; exit 1 with Cedar's messages (file, line, column) when one is bad
-    test      decides each case of a fixtures file (a list, or {policies: [...], cases: [...]}, policies relative to it)
-              and compares with its expect: allow|deny|approval (and approvers, quorum, reason, policyIds, sessionPolicy);
-              exit 1 on any failure
-    explain   the decision for one request: the deciding policies and their files, the reason, the approval requirement;
-              also --issuer I, --region R, --role ARN, --context K=V..., --param K=V...
-    schema    prints the Cedar schema policies are validated against (every catalogue action, its service and
-              access level groups), for editors and tools
-    --policies defaults to the fixtures file's policies, else ./policies`,
-  summary: 'validate, test and explain Cedar policies',
-  async run(argv) {
-    const [action, ...rest] = argv;
-    if (action === 'validate') return validateCommand(rest);
-    if (action === 'test') return testCommand(rest);
-    if (action === 'explain') return explainCommand(rest);
-    if (action === 'schema') return schemaCommand(rest);
-    throw new UsageError('say airlock policy validate, airlock policy test, airlock policy explain or airlock policy schema');
-  },
-};
+export async function policy(argv: string[]): Promise<number> {
+  const [action, ...rest] = argv;
+  if (action === 'validate') return validateCommand(rest);
+  if (action === 'test') return testCommand(rest);
+  if (action === 'explain') return explainCommand(rest);
+  if (action === 'schema') return schemaCommand(rest);
+  throw new UsageError('say airlock policy validate, airlock policy test, airlock policy explain or airlock policy schema');
+}
 
 function parse<O extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(argv: string[], options: O) {
   try {
@@ -70,6 +48,8 @@ const message = (error: unknown) => (error instanceof Error ? error.message : St
 
 /** A quiet engine for the command line: evaluation warnings (a policy that errored and was skipped) go to stderr. */
 async function loadEngine(files: string[], baseDir?: string): Promise<PolicyEngine> {
+  // Loaded here and not at the top, like the YAML parser: `airlock policy validate` needs neither.
+  const { createLogger } = await import('@airlock/logging');
   const logger = createLogger({ service: 'policy', level: 'warn', destination: process.stderr });
   return PolicyEngine.create({ files, logger, ...(baseDir === undefined ? {} : { baseDir }) });
 }
@@ -162,7 +142,8 @@ export interface Fixtures {
 }
 
 /** Reads a fixtures file: a list of cases, or `{ policies: [...], cases: [...] }`. Throws with the case and field at fault. */
-export function parseFixtures(text: string, file: string): Fixtures {
+export async function parseFixtures(text: string, file: string): Promise<Fixtures> {
+  const { parse: parseYaml } = await import('yaml');
   let document: unknown;
   try {
     document = parseYaml(text);
@@ -282,7 +263,7 @@ export async function testCommand(argv: string[], io: Output = consoleOutput): P
   let fixtures: Fixtures;
   let engine: PolicyEngine;
   try {
-    fixtures = parseFixtures(await readFile(file, 'utf8'), file);
+    fixtures = await parseFixtures(await readFile(file, 'utf8'), file);
     const flagged = list(values.policies);
     engine = await loadEngine(flagged.length > 0 ? flagged : fixtures.policies.length > 0 ? fixtures.policies : defaultPolicyPaths);
   } catch (error) {

@@ -7,7 +7,7 @@ import { openBlob } from '../drivers.js';
 import { UsageError } from '../people/errors.js';
 import { formatTime, renderTable } from '../people/table.js';
 import { helpOption, parseOptions } from './args.js';
-import type { Command } from './command.js';
+import { recordedActions } from './sessions.js';
 
 /**
  * Recorded sessions: the evidence the recorder wrote. `airlock sessions list|show|replay|verify` runs these;
@@ -64,15 +64,6 @@ export function parseTime(value: string | undefined, flag: string, now: number):
   return at;
 }
 
-export const recordedUsage = `list [--since T] [--until T] [--subject S] [--role R] [--operation A] [--decision D] [--limit N] [--config FILE] [--json]
-    recorded sessions with events between --since (default 24h) and --until (default now), newest first; T is an ISO
-    time or an age (90m, 24h, 7d); --subject matches subject or name, --role an ARN or role name, --operation an IAM
-    action (s3:PutObject, s3:*), --decision allow|deny|approval|none (with --operation: of that operation's calls)
-show <session-id> | replay <session-id> | verify <session-id> [--json]
-    a session's events (JSON lines), its timeline, or a check of its hash chain and signed digests (exit 1 on any
-    gap, truncation, reordering or tampering). Asks services.recorder over gRPC when configured, else reads the blob
-    store directly`;
-
 const recordedOptions = {
   config: { type: 'string', short: 'c' },
   json: { type: 'boolean' },
@@ -85,8 +76,6 @@ const recordedOptions = {
   decision: { type: 'string' },
   ...helpOption,
 } as const;
-
-export const recordedActions = ['list', 'show', 'replay', 'verify'] as const;
 
 /** Runs `<command> list|show|replay|verify …` over recorded sessions; `command` names the caller in messages. */
 export async function runRecorded(command: string, argv: string[]): Promise<number> {
@@ -165,11 +154,3 @@ function timelineLine(event: SessionEvent): string {
   }
   return `${at}  (unknown event)`;
 }
-
-export const recordings: Command = {
-  name: 'recordings',
-  usage: `airlock recordings list|show|replay|verify …
-    the older name of airlock sessions list|show|replay|verify (recorded sessions), same options`,
-  summary: 'recorded sessions (alias of airlock sessions list/show/replay/verify)',
-  run: (argv) => runRecorded('recordings', argv),
-};

@@ -5,52 +5,42 @@ import { resolveEndpoint } from '../people/endpoint.js';
 import { UsageError } from '../people/errors.js';
 import { formatTime, renderTable } from '../people/table.js';
 import { helpOption, parseOptions } from './args.js';
-import type { Command } from './command.js';
-import { recordedActions, recordedUsage, runRecorded } from './recordings.js';
 
-export const sessions: Command = {
-  name: 'sessions',
-  usage: `${recordedUsage
-    .split('\n')
-    .map((line) => (line.startsWith(' ') ? line : `airlock sessions ${line}`))
-    .join('\n')}
-airlock sessions active [--subject S] [--issuer I] [--endpoint URL] [--json]
-airlock sessions revoke <session-id> [--endpoint URL] [--json]
-airlock sessions revoke --subject S [--issuer I] [--endpoint URL] [--json]
-    live sessions through the edge's admin API: list them and revoke them (members of admin.groups only; everyone
-    their own); revocation reaches every edge`,
-  summary: 'recorded sessions (list, show, replay, verify); live ones (active, revoke)',
-  async run(argv) {
-    if ((recordedActions as readonly string[]).includes(argv.find((arg) => !arg.startsWith('-')) ?? '')) return runRecorded('sessions', argv);
-    const { values, positionals } = parseOptions(
-      argv,
-      { subject: { type: 'string' }, issuer: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' }, ...helpOption },
-      true,
-    );
-    const [action, id, ...extra] = positionals;
-    if (action !== 'active' && action !== 'revoke') throw new UsageError(`say airlock sessions ${[...recordedActions, 'active', 'revoke'].join(', ')}`);
-    if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
-    if (action === 'active' && id !== undefined) throw new UsageError('airlock sessions active takes no argument; filter with --subject and --issuer');
-    if (action === 'revoke' && (id === undefined) === (values.subject === undefined)) {
-      throw new UsageError('airlock sessions revoke takes either a session id or --subject S [--issuer I]');
-    }
-    if (action === 'revoke' && id !== undefined && values.issuer !== undefined) throw new UsageError('--issuer goes with --subject, not with a session id');
+/** What `airlock sessions` asks the recorder about (recordings.ts); `active` and `revoke` ask the edge's admin API. */
+export const recordedActions = ['list', 'show', 'replay', 'verify'] as const;
 
-    const token = await currentToken(configDir());
-    const api = adminApi(resolveEndpoint(values.endpoint, process.env, token.login.endpoint), token.token);
+export async function sessions(argv: string[]): Promise<number> {
+  if ((recordedActions as readonly string[]).includes(argv.find((arg) => !arg.startsWith('-')) ?? '')) {
+    return (await import('./recordings.js')).runRecorded('sessions', argv);
+  }
+  const { values, positionals } = parseOptions(
+    argv,
+    { subject: { type: 'string' }, issuer: { type: 'string' }, endpoint: { type: 'string' }, json: { type: 'boolean' }, ...helpOption },
+    true,
+  );
+  const [action, id, ...extra] = positionals;
+  if (action !== 'active' && action !== 'revoke') throw new UsageError(`say airlock sessions ${[...recordedActions, 'active', 'revoke'].join(', ')}`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(extra[0])}`);
+  if (action === 'active' && id !== undefined) throw new UsageError('airlock sessions active takes no argument; filter with --subject and --issuer');
+  if (action === 'revoke' && (id === undefined) === (values.subject === undefined)) {
+    throw new UsageError('airlock sessions revoke takes either a session id or --subject S [--issuer I]');
+  }
+  if (action === 'revoke' && id !== undefined && values.issuer !== undefined) throw new UsageError('--issuer goes with --subject, not with a session id');
 
-    if (action === 'active') {
-      const listed = await api.listSessions({ subject: values.subject, issuer: values.issuer });
-      process.stdout.write(values.json ? `${JSON.stringify({ sessions: listed }, null, 2)}\n` : renderSessions(listed, new Date()));
-      return 0;
-    }
-    const revoked = id !== undefined ? await api.revokeSession(id) : await api.revokeSubject(values.subject!, values.issuer);
-    if (values.json) console.log(JSON.stringify({ revoked }, null, 2));
-    else if (revoked.length === 0) console.log('No session revoked.');
-    else console.log(`Revoked ${revoked.length} session${revoked.length === 1 ? '' : 's'}:\n${revoked.map((sessionId) => `  ${sessionId}`).join('\n')}`);
+  const token = await currentToken(configDir());
+  const api = adminApi(resolveEndpoint(values.endpoint, process.env, token.login.endpoint), token.token);
+
+  if (action === 'active') {
+    const listed = await api.listSessions({ subject: values.subject, issuer: values.issuer });
+    process.stdout.write(values.json ? `${JSON.stringify({ sessions: listed }, null, 2)}\n` : renderSessions(listed, new Date()));
     return 0;
-  },
-};
+  }
+  const revoked = id !== undefined ? await api.revokeSession(id) : await api.revokeSubject(values.subject!, values.issuer);
+  if (values.json) console.log(JSON.stringify({ revoked }, null, 2));
+  else if (revoked.length === 0) console.log('No session revoked.');
+  else console.log(`Revoked ${revoked.length} session${revoked.length === 1 ? '' : 's'}:\n${revoked.map((sessionId) => `  ${sessionId}`).join('\n')}`);
+  return 0;
+}
 
 export function renderSessions(listed: SessionSummary[], now: Date): string {
   if (listed.length === 0) return 'No sessions.\n';

@@ -1,5 +1,5 @@
 import { Failure } from './errors.js';
-import { isRecord, jsonBody, send, type Fetch } from './http.js';
+import { httpFetch, isRecord, parseJson, send, type Fetch } from './http.js';
 import { xmlField } from './xml-fields.js';
 
 /** `GET /_airlock/api/v1/whoami`: who Airlock sees behind a token. */
@@ -32,7 +32,7 @@ export type AdminCall = (method: 'GET' | 'POST', path: string, body?: unknown) =
  * One JSON call to the edge's admin API with the person's token as a bearer token; refusals become one-line
  * failures, and an edge without the API (which answers in AWS's XML error format) is named as such.
  */
-export function adminCall(endpoint: string, token: string, fetchImpl: Fetch = fetch): AdminCall {
+export function adminCall(endpoint: string, token: string, fetchImpl: Fetch = httpFetch): AdminCall {
   return async (method, path, body) => {
     const response = await send(
       fetchImpl,
@@ -48,8 +48,8 @@ export function adminCall(endpoint: string, token: string, fetchImpl: Fetch = fe
       },
       'Airlock',
     );
-    const text = await response.clone().text();
-    const answer = await jsonBody(response);
+    const text = await response.text();
+    const answer = parseJson(text);
     if (response.ok && isRecord(answer)) return answer;
     if (isRecord(answer) && typeof answer.message === 'string') {
       throw new Failure(`Airlock refused: ${typeof answer.code === 'string' ? `${answer.code}: ` : ''}${answer.message}`);
@@ -60,7 +60,7 @@ export function adminCall(endpoint: string, token: string, fetchImpl: Fetch = fe
 }
 
 /** A client of the edge's people and admin API. */
-export function adminApi(endpoint: string, token: string, fetchImpl: Fetch = fetch) {
+export function adminApi(endpoint: string, token: string, fetchImpl: Fetch = httpFetch) {
   const call = adminCall(endpoint, token, fetchImpl);
 
   return {

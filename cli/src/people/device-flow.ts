@@ -1,5 +1,5 @@
 import { Failure } from './errors.js';
-import type { Fetch } from './http.js';
+import { httpFetch, type Fetch } from './http.js';
 import { OAuthError, postForm, type TokenResponse } from './oidc.js';
 
 /** The device authorization response (RFC 8628 §3.2). */
@@ -26,7 +26,7 @@ export interface DeviceRequest {
   audience?: string;
 }
 
-export async function startDeviceAuthorization(request: DeviceRequest, fetchImpl: Fetch = fetch): Promise<DeviceAuthorization> {
+export async function startDeviceAuthorization(request: DeviceRequest, fetchImpl: Fetch = httpFetch): Promise<DeviceAuthorization> {
   const answer = await postForm(
     request.endpoint,
     {

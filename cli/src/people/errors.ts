@@ -11,11 +11,14 @@ export class Failure extends Error {
   override readonly name = 'Failure';
 }
 
-/** `fetch` failures hide the reason in `cause` (ECONNREFUSED, ENOTFOUND…); a person needs it in the message. */
+/**
+ * The reason a request failed, as a person needs it: the system error's code (ECONNREFUSED, ENOTFOUND…), which `fetch`
+ * hides in `cause`, or "no answer in time".
+ */
 export function networkReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer in time';
   const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) return (cause as { code?: string }).code ?? cause.message;
-  return error.message;
+  const failed = cause instanceof Error ? cause : error;
+  return (failed as { code?: string }).code ?? failed.message;
 }

@@ -1,5 +1,8 @@
 import { Failure } from './errors.js';
-import { isRecord, joinUrl, jsonBody, send, type Fetch } from './http.js';
+import { httpFetch, isRecord, joinUrl, jsonBody, send, type Fetch } from './http.js';
+
+/** @default "openid profile email offline_access" — an ID token with the person's name and email, and a refresh token. */
+export const defaultScope = 'openid profile email offline_access';
 
 export interface IssuerEndpoints {
   tokenEndpoint: string;
@@ -7,7 +10,7 @@ export interface IssuerEndpoints {
 }
 
 /** OpenID Connect Discovery 1.0: the issuer's metadata names its endpoints; its `issuer` must be the one asked for. */
-export async function discover(issuer: string, fetchImpl: Fetch = fetch): Promise<IssuerEndpoints> {
+export async function discover(issuer: string, fetchImpl: Fetch = httpFetch): Promise<IssuerEndpoints> {
   const url = joinUrl(issuer, '/.well-known/openid-configuration');
   const response = await send(fetchImpl, url, { headers: { accept: 'application/json' } }, 'the identity provider');
   const metadata = await jsonBody(response);
@@ -45,13 +48,13 @@ export interface TokenResponse {
 }
 
 /** POSTs a form to an OAuth endpoint; JSON on success, OAuthError on an OAuth error answer. */
-export async function postForm(endpoint: string, form: Record<string, string | undefined>, fetchImpl: Fetch = fetch): Promise<Record<string, unknown>> {
+export async function postForm(endpoint: string, form: Record<string, string | undefined>, fetchImpl: Fetch = httpFetch): Promise<Record<string, unknown>> {
   const body = new URLSearchParams();
   for (const [key, value] of Object.entries(form)) if (value !== undefined) body.set(key, value);
   const response = await send(
     fetchImpl,
     endpoint,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body },
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body: body.toString() },
     'the identity provider',
   );
   const answer = await jsonBody(response);
@@ -62,6 +65,6 @@ export async function postForm(endpoint: string, form: Record<string, string | u
   return answer;
 }
 
-export async function refreshTokens(tokenEndpoint: string, clientId: string, refreshToken: string, fetchImpl: Fetch = fetch): Promise<TokenResponse> {
+export async function refreshTokens(tokenEndpoint: string, clientId: string, refreshToken: string, fetchImpl: Fetch = httpFetch): Promise<TokenResponse> {
   return (await postForm(tokenEndpoint, { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId }, fetchImpl)) as TokenResponse;
 }

@@ -1,5 +1,5 @@
 import { Failure } from './errors.js';
-import { send, type Fetch } from './http.js';
+import { httpFetch, send, type Fetch } from './http.js';
 import { xmlField } from './xml-fields.js';
 
 export interface SessionCredentials {
@@ -21,7 +21,7 @@ export interface AssumeRoleRequest {
  * sts:AssumeRoleWithWebIdentity against Airlock's STS facade, in the query protocol (an unsigned form POST, as every
  * AWS SDK sends it). The answer holds Airlock session credentials, worthless anywhere but at Airlock.
  */
-export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest, fetchImpl: Fetch = fetch): Promise<SessionCredentials> {
+export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest, fetchImpl: Fetch = httpFetch): Promise<SessionCredentials> {
   const form = new URLSearchParams({
     Action: 'AssumeRoleWithWebIdentity',
     Version: '2011-06-15',
@@ -33,7 +33,7 @@ export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest, fetc
   const response = await send(
     fetchImpl,
     `${request.endpoint.replace(/\/+$/, '')}/`,
-    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form },
+    { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body: form.toString() },
     'Airlock',
   );
   const xml = await response.text();
