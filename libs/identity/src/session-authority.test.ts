@@ -82,6 +82,9 @@ describe('createSessionAuthority', () => {
     const second = await authority.issue(input, NOW);
     const result = await codeOf(authority.open(second.credentials.accessKeyId, first.credentials.sessionToken, NOW));
     expect(result).toEqual({ code: 'UnknownAccessKey', message: expect.stringMatching(/different access key ID/) as string });
+    // Also once the token has been opened (and remembered) with its own key id.
+    expect((await codeOf(authority.open(first.credentials.accessKeyId, first.credentials.sessionToken, NOW))).code).toBe('none');
+    expect((await codeOf(authority.open(second.credentials.accessKeyId, first.credentials.sessionToken, NOW))).code).toBe('UnknownAccessKey');
   });
 
   it('answers ExpiredSession from the expiry on, and only for authentic tokens', async () => {

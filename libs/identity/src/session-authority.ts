@@ -10,6 +10,8 @@ const TOKEN_PREFIX = 'airlock.';
 const TOKEN_TYPE = 'airlock-session+jwt';
 const TOKEN_ISSUER = 'urn:airlock:session';
 const MAX_TOKEN_LENGTH = 16 * 1024;
+/** Tokens whose signature was checked, remembered per authority (the oldest go first beyond this many). */
+const VERIFIED_TOKENS = 10_000;
 
 // The messages AWS gives for InvalidClientTokenId and ExpiredToken, so SDKs and people recognise them.
 const INVALID_TOKEN = 'The security token included in the request is invalid.';
@@ -28,6 +30,10 @@ export function createSessionAuthority(keys: SessionKeyRing): {
   open(accessKeyId: string, sessionToken: string, now?: Date): Promise<{ claims: SessionClaims; secretAccessKey: string }>;
 } {
   const { current, byId } = deriveSessionKeys(keys);
+  // Every call of a session presents the same token: its signature is checked once (an HMAC through WebCrypto cost a
+  // tenth of an edge's CPU per call) and the exact token string is remembered with what it opened to. Expiry and the
+  // access key binding are still checked on every call; a new key ring makes a new authority, and so a new memory.
+  const verified = new Map<string, { claims: SessionClaims; secretAccessKey: string }>();
 
   return {
     async issue(input, now = new Date()) {
@@ -79,6 +85,8 @@ export function createSessionAuthority(keys: SessionKeyRing): {
       if (typeof sessionToken !== 'string' || !sessionToken.startsWith(TOKEN_PREFIX) || sessionToken.length > MAX_TOKEN_LENGTH) {
         throw new AirlockError('UnknownAccessKey', `${INVALID_TOKEN} It is not an Airlock session token.`);
       }
+      const known = verified.get(sessionToken);
+      if (known) return checked(known.claims, known.secretAccessKey, accessKeyId, now);
       const jws = sessionToken.slice(TOKEN_PREFIX.length);
       const key = keyFor(jws);
 
@@ -97,11 +105,20 @@ export function createSessionAuthority(keys: SessionKeyRing): {
       }
 
       const claims = readClaims(payload);
-      // The token is bound to one access key id: a token lifted from one session cannot vouch for another key.
-      if (claims.accessKeyId !== accessKeyId) throw new AirlockError('UnknownAccessKey', `${INVALID_TOKEN} It belongs to a different access key ID.`);
-      return { claims, secretAccessKey: key.secretFor(accessKeyId) };
+      const secretAccessKey = key.secretFor(claims.accessKeyId);
+      if (verified.size >= VERIFIED_TOKENS) verified.delete(verified.keys().next().value!);
+      verified.set(sessionToken, { claims, secretAccessKey });
+      return checked(claims, secretAccessKey, accessKeyId, now);
     },
   };
+
+  /** What an authentic token opens to, for this access key id at this time. */
+  function checked(claims: SessionClaims, secretAccessKey: string, accessKeyId: string, now: Date): { claims: SessionClaims; secretAccessKey: string } {
+    if (claims.expiresAt.getTime() <= now.getTime()) throw new AirlockError('ExpiredSession', `${EXPIRED_TOKEN} Request new credentials from Airlock.`);
+    // The token is bound to one access key id: a token lifted from one session cannot vouch for another key.
+    if (claims.accessKeyId !== accessKeyId) throw new AirlockError('UnknownAccessKey', `${INVALID_TOKEN} It belongs to a different access key ID.`);
+    return { claims: { ...claims, groups: [...claims.groups] }, secretAccessKey };
+  }
 
   function keyFor(jws: string): SessionKey {
     let kid: unknown;

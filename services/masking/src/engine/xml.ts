@@ -1,9 +1,11 @@
 import type { FieldRule, RuleMatcher } from './field-rules.js';
-import { applyOperator } from './operators.js';
+import { applyOperator, redact, type Operator } from './operators.js';
 import { fieldRuleName, fromBytes, MalformedAnswerError, toBytes, valueCap, type ByteTransform, type FieldPolicy } from './structured.js';
 import type { Place, Tally } from './tally.js';
 
 const tagCap = 65_536;
+/** Replacements that do not depend on the value, by rule. */
+const redactions = new WeakMap<FieldRule, string>();
 /** Distinct element paths remembered per operation, and distinct child names per element path. */
 const nodeCap = 4096;
 const childCap = 64;
@@ -119,7 +121,7 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
   let terminator = 0;
   let quote = '';
   let activeRule: FieldRule | undefined;
-  let activeLocation = '';
+  let activePlace: Place = paths.root;
   let activeDepth = 0;
   let dropDepth = -1;
   /** Text of a covered element so far (undefined once over the cap); '' when none is pending. */
@@ -146,15 +148,29 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     const rule = activeRule!;
     if (held !== undefined && held.trim() === '') out.push(held);
     else {
-      const value = held === undefined ? undefined : fromBytes(decodeEntities(held));
-      const operator = value === undefined ? { op: 'redact' as const } : policy.operatorFor(rule.kind);
-      let replacement = applyOperator(operator, rule.kind, value ?? '', policy.key);
-      if (rule.base64) replacement = Buffer.from(replacement, 'utf8').toString('base64');
-      out.push(toBytes(escapeXml(replacement)));
-      tally.add(rule.kind, fieldRuleName(rule), placeOf(activeLocation));
+      const operator = held === undefined ? redact : policy.operatorFor(rule.kind);
+      out.push(operator.op === 'redact' || operator.op === 'drop' ? fixedReplacement(rule) : replacementOf(rule, operator, fromBytes(decodeEntities(held!))));
+      tally.add(rule.kind, fieldRuleName(rule), activePlace);
     }
     held = '';
     heldAny = false;
+  }
+
+  /** The element text (latin1 of its UTF-8, escaped) that replaces a masked value. */
+  function replacementOf(rule: FieldRule, operator: Operator, value: string): string {
+    let replacement = applyOperator(operator, rule.kind, value, policy.key);
+    if (rule.base64) replacement = Buffer.from(replacement, 'utf8').toString('base64');
+    return toBytes(escapeXml(replacement));
+  }
+
+  /** The same for operators whose text does not depend on the value: worked out once per rule. */
+  function fixedReplacement(rule: FieldRule): string {
+    let known = redactions.get(rule);
+    if (known === undefined) {
+      known = replacementOf(rule, redact, '');
+      redactions.set(rule, known);
+    }
+    return known;
   }
 
   function hold(part: string): void {
@@ -350,7 +366,7 @@ export function createXmlFieldMasker(rules: RuleMatcher, policy: FieldPolicy, op
     }
     if (rule && !activeRule && stack.length > 1) {
       activeRule = rule;
-      activeLocation = node.location;
+      activePlace = node;
       activeDepth = stack.length;
     }
     markOffsets.push(outBase + out.length + (inPlace ? start - from : 0));
@@ -431,10 +447,6 @@ function isSpace(c: number): boolean {
 }
 
 function skip(): void {}
-
-function placeOf(location: string): Place {
-  return { key: location, text: () => location };
-}
 
 /** `Credentials.SecretAccessKey`, list elements as `[]`; names as written (UTF-8). */
 function locationOf(path: readonly string[]): string {
