@@ -270,9 +270,11 @@ export function createStreamMasker(
 const slabSize = 256 * 1024;
 
 /**
- * Output chunks are written into slabs shared by every stream (one thread writes them, one chunk at a time):
+ * Large output chunks are written into slabs shared by every stream (one thread writes them, one chunk at a time):
  * allocating a fresh 64 KiB buffer per chunk cost more than masking it (page faults on new memory, measured at 1 MB
- * answers). A slab stays alive while any chunk written into it does: at most one slab more than what is in flight.
+ * answers). A slab stays alive while any chunk written into it does; only chunks of at least an eighth of a slab go
+ * there, so a chunk that outlives its neighbours keeps at most eight times its own size alive. Smaller ones are
+ * allocated as usual (Node pools the smallest).
  */
 class Slabs {
   #slab: Buffer = noBytes;
@@ -280,7 +282,7 @@ class Slabs {
 
   bytes(text: string): Buffer {
     if (text.length === 0) return noBytes;
-    if (text.length > slabSize / 2) return Buffer.from(text, 'latin1');
+    if (text.length < slabSize / 8 || text.length > slabSize / 2) return Buffer.from(text, 'latin1');
     if (this.#slab.length - this.#used < text.length) {
       this.#slab = Buffer.allocUnsafeSlow(slabSize);
       this.#used = 0;
